@@ -1,0 +1,334 @@
+#pragma once
+// Convolution on the CPU: forward, backward-data and backward-weights through GEMM, plus transposed
+// convolution (which is the same three passes with roles swapped).
+//
+// Output pixels of the whole batch are cut into column tiles. Each tile gathers its input patches
+// (im2col) into a small per-thread buffer and multiplies it with the weights; a tile inside one sample
+// writes its GEMM result straight into the output, tiles spanning several small images go through a
+// scratch block. Tiles run in parallel, one GEMM per thread; when there are too few tiles to share,
+// they run one after another and the GEMM itself uses the threads.
+#include <algorithm>
+#include <cstring>
+
+#include "../../core/tensor.hpp"
+#include "gemm.hpp"
+#include "parallel.hpp"
+#include "workspace.hpp"
+
+namespace pgg {
+
+// Square kernel, stride and zero padding of a 2-d convolution.
+struct Conv2dParams {
+    index_t kernel = 3;
+    index_t stride = 1;
+    index_t padding = 1;
+};
+
+inline index_t conv_output_size(index_t in, const Conv2dParams& p) { return (in + 2 * p.padding - p.kernel) / p.stride + 1; }
+// Output size of a transposed convolution (PyTorch's formula, with output_padding).
+inline index_t conv_transpose_output_size(index_t in, const Conv2dParams& p, index_t output_padding = 0) {
+    return (in - 1) * p.stride - 2 * p.padding + p.kernel + output_padding;
+}
+
+namespace cpu_detail {
+
+// Geometry of one convolution x (N, Cin, H, W) * w (Cout, Cin, k, k) -> y (N, Cout, Ho, Wo).
+struct ConvGeom {
+    index_t N, Cin, H, W, Cout, Ho, Wo, k, s, p;
+    index_t K() const { return Cin * k * k; }
+    index_t HWo() const { return Ho * Wo; }
+};
+
+// A run of output columns [j0, j0 + len) over the flattened (sample, pixel) index.
+struct Tile {
+    index_t j0, len;
+};
+
+struct Tiling {
+    index_t tile_cols; // columns per tile
+    index_t count;     // number of tiles
+    index_t hwo;
+    bool per_sample; // every tile lies inside one sample
+    Tile tile(index_t t) const {
+        if (per_sample) {
+            const index_t per = (hwo + tile_cols - 1) / tile_cols;
+            const index_t n = t / per, p0 = (t % per) * tile_cols;
+            return {n * hwo + p0, std::min(tile_cols, hwo - p0)};
+        }
+        return {t * tile_cols, tile_cols};
+    }
+};
+
+// Columns per tile: a patch buffer of about 1 MiB (it stays in L2), at least 64 columns for the GEMM.
+template <class T>
+inline Tiling make_tiling(const ConvGeom& g) {
+    const index_t target = std::clamp<index_t>((index_t(1) << 20) / index_t(sizeof(T)) / std::max<index_t>(g.K(), 1), 64, 4096);
+    const index_t hwo = g.HWo(), total = g.N * hwo;
+    Tiling t{0, 0, hwo, hwo >= target / 2};
+    if (t.per_sample) {
+        const index_t per = (hwo + target - 1) / target;
+        t.tile_cols = (hwo + per - 1) / per;
+        t.count = g.N * per;
+    } else { // whole samples per tile; the last tile may be short
+        const index_t samples = std::max<index_t>(1, target / hwo);
+        t.tile_cols = samples * hwo;
+        t.count = (total + t.tile_cols - 1) / t.tile_cols;
+    }
+    return t;
+}
+
+// Patch matrix of a tile: row r = (ci, ky, kx), column j = output pixel; x is the whole batch.
+template <class T>
+void im2col(const T* x, const ConvGeom& g, Tile tile, index_t total, T* col) {
+    const index_t len = std::min(tile.len, total - tile.j0), hwo = g.HWo();
+    for (index_t r = 0; r < g.K(); ++r) {
+        const index_t ci = r / (g.k * g.k), ky = (r / g.k) % g.k, kx = r % g.k;
+        T* dst = col + r * tile.len;
+        for (index_t j = 0; j < len;) {
+            const index_t jj = tile.j0 + j, n = jj / hwo, pix = jj % hwo, oy = pix / g.Wo, ox0 = pix % g.Wo;
+            const index_t run = std::min(g.Wo - ox0, len - j);
+            const index_t iy = oy * g.s - g.p + ky;
+            T* d = dst + j;
+            if (iy < 0 || iy >= g.H) {
+                std::fill(d, d + run, T(0));
+            } else {
+                const T* src = x + ((n * g.Cin + ci) * g.H + iy) * g.W;
+                if (g.s == 1) { // contiguous: zeros, a copy, zeros
+                    const index_t ix0 = ox0 - g.p + kx;
+                    const index_t lo = std::clamp<index_t>(-ix0, 0, run), hi = std::clamp<index_t>(g.W - ix0, lo, run);
+                    std::fill(d, d + lo, T(0));
+                    std::memcpy(d + lo, src + ix0 + lo, static_cast<std::size_t>(hi - lo) * sizeof(T));
+                    std::fill(d + hi, d + run, T(0));
+                } else {
+                    for (index_t q = 0; q < run; ++q) {
+                        const index_t ix = (ox0 + q) * g.s - g.p + kx;
+                        d[q] = (ix >= 0 && ix < g.W) ? src[ix] : T(0);
+                    }
+                }
+            }
+            j += run;
+        }
+    }
+}
+
+// Adds the patch matrix of a tile back into the input gradient (the transpose of im2col).
+template <class T>
+void col2im_add(const T* col, const ConvGeom& g, Tile tile, T* dx) {
+    const index_t hwo = g.HWo();
+    for (index_t r = 0; r < g.K(); ++r) {
+        const index_t ci = r / (g.k * g.k), ky = (r / g.k) % g.k, kx = r % g.k;
+        const T* src = col + r * tile.len;
+        for (index_t j = 0; j < tile.len;) {
+            const index_t jj = tile.j0 + j, n = jj / hwo, pix = jj % hwo, oy = pix / g.Wo, ox0 = pix % g.Wo;
+            const index_t run = std::min(g.Wo - ox0, tile.len - j);
+            const index_t iy = oy * g.s - g.p + ky;
+            if (iy >= 0 && iy < g.H) {
+                T* d = dx + ((n * g.Cin + ci) * g.H + iy) * g.W;
+                for (index_t q = 0; q < run; ++q) {
+                    const index_t ix = (ox0 + q) * g.s - g.p + kx;
+                    if (ix >= 0 && ix < g.W) d[ix] += src[j + q];
+                }
+            }
+            j += run;
+        }
+    }
+}
+
+// Tiles run in parallel when they can keep the threads busy, else serially so that the GEMM inside
+// can use the threads.
+inline bool tiles_in_parallel(index_t count) {
+    const int threads = max_threads();
+    return threads > 1 && !in_parallel() && count >= 2 * threads;
+}
+template <class F>
+void for_each_tile(index_t count, bool parallel, F&& fn) {
+    if (parallel) {
+#pragma omp parallel for schedule(dynamic, 1)
+        for (index_t t = 0; t < count; ++t) fn(t);
+    } else {
+        for (index_t t = 0; t < count; ++t) fn(t);
+    }
+}
+
+// y = conv(x, w) + beta * y on raw NCHW buffers.
+template <class T>
+void conv_forward(const T* x, const T* w, T* y, const ConvGeom& g, T beta) {
+    const Tiling tl = make_tiling<T>(g);
+    const index_t total = g.N * g.HWo(), K = g.K(), hwo = g.HWo();
+    for_each_tile(tl.count, tiles_in_parallel(tl.count), [&](index_t t) {
+        const Tile tile = tl.tile(t);
+        const index_t len = std::min(tile.len, total - tile.j0);
+        T* col = scratch<T>(0, K * tile.len);
+        im2col(x, g, tile, total, col);
+        if (tl.per_sample) {
+            const index_t n = tile.j0 / hwo, p0 = tile.j0 % hwo;
+            gemm(false, false, g.Cout, len, K, T(1), w, K, col, tile.len, beta, y + n * g.Cout * hwo + p0, hwo);
+        } else {
+            T* out = scratch<T>(1, g.Cout * tile.len);
+            gemm(false, false, g.Cout, len, K, T(1), w, K, col, tile.len, T(0), out, tile.len);
+            for (index_t j = 0; j < len; j += hwo) { // one whole sample at a time
+                const index_t n = (tile.j0 + j) / hwo;
+                for (index_t co = 0; co < g.Cout; ++co) {
+                    T* d = y + (n * g.Cout + co) * hwo;
+                    const T* s = out + co * tile.len + j;
+                    if (beta == T(0)) std::memcpy(d, s, static_cast<std::size_t>(hwo) * sizeof(T));
+                    else
+                        for (index_t q = 0; q < hwo; ++q) d[q] = beta * d[q] + s[q];
+                }
+            }
+        }
+    });
+}
+
+// dx = conv_backward_data(dy, w) + beta * dx.
+template <class T>
+void conv_backward_data(const T* dy, const T* w, T* dx, const ConvGeom& g, T beta) {
+    const index_t kk = g.k * g.k;
+    if (g.s == 1 && g.p <= g.k - 1) {
+        // Stride 1: the input gradient is a convolution of dy with the flipped, transposed kernel.
+        T* wf = scratch<T>(2, g.Cout * g.Cin * kk);
+        for (index_t co = 0; co < g.Cout; ++co)
+            for (index_t ci = 0; ci < g.Cin; ++ci)
+                for (index_t q = 0; q < kk; ++q) wf[(ci * g.Cout + co) * kk + (kk - 1 - q)] = w[(co * g.Cin + ci) * kk + q];
+        const ConvGeom b{g.N, g.Cout, g.Ho, g.Wo, g.Cin, g.H, g.W, g.k, 1, g.k - 1 - g.p};
+        conv_forward(dy, wf, dx, b, beta);
+        return;
+    }
+    // Other strides: per sample, patch gradients W^T dy, scattered back with col2im.
+    const index_t in_size = g.Cin * g.H * g.W, hwo = g.HWo(), K = g.K();
+    const Tiling tl = make_tiling<T>({1, g.Cin, g.H, g.W, g.Cout, g.Ho, g.Wo, g.k, g.s, g.p});
+    const index_t per = tl.count; // tiles per sample
+    auto sample = [&](index_t n) {
+        T* d = dx + n * in_size;
+        if (beta == T(0)) std::fill(d, d + in_size, T(0));
+        else if (beta != T(1))
+            for (index_t q = 0; q < in_size; ++q) d[q] *= beta;
+        for (index_t t = 0; t < per; ++t) {
+            Tile tile = tl.tile(t);
+            tile.len = std::min(tile.len, hwo - tile.j0);
+            T* col = scratch<T>(0, K * tile.len);
+            gemm(true, false, K, tile.len, g.Cout, T(1), w, K, dy + n * g.Cout * hwo + tile.j0, hwo, T(0), col, tile.len);
+            col2im_add(col, g, {n * hwo + tile.j0, tile.len}, dx);
+        }
+    };
+    const int threads = max_threads();
+    if (threads > 1 && !in_parallel() && g.N >= threads) {
+#pragma omp parallel for schedule(dynamic, 1)
+        for (index_t n = 0; n < g.N; ++n) sample(n);
+    } else {
+        for (index_t n = 0; n < g.N; ++n) sample(n);
+    }
+}
+
+// dw = conv_backward_weights(x, dy) + beta * dw; per-thread partial sums are added at the end.
+template <class T>
+void conv_backward_weights(const T* x, const T* dy, T* dw, const ConvGeom& g, T beta) {
+    const Tiling tl = make_tiling<T>(g);
+    const index_t total = g.N * g.HWo(), K = g.K(), hwo = g.HWo(), wsize = g.Cout * K;
+    const bool parallel = tiles_in_parallel(tl.count);
+    const int used = parallel ? max_threads() : 1;
+    T* partial = scratch<T>(3, wsize * used); // slot 3 of the calling thread: shared by the team
+    std::fill(partial, partial + wsize * used, T(0));
+    for_each_tile(tl.count, parallel, [&](index_t t) {
+        const Tile tile = tl.tile(t);
+        const index_t len = std::min(tile.len, total - tile.j0);
+        T* acc = partial + (parallel ? thread_id() : 0) * wsize;
+        T* col = scratch<T>(0, K * tile.len);
+        im2col(x, g, tile, total, col);
+        if (tl.per_sample) {
+            const index_t n = tile.j0 / hwo, p0 = tile.j0 % hwo;
+            gemm(false, true, g.Cout, K, len, T(1), dy + n * g.Cout * hwo + p0, hwo, col, tile.len, T(1), acc, K);
+        } else {
+            T* dyt = scratch<T>(1, g.Cout * tile.len);
+            for (index_t co = 0; co < g.Cout; ++co) {
+                for (index_t j = 0; j < len; j += hwo) {
+                    const index_t n = (tile.j0 + j) / hwo;
+                    std::memcpy(dyt + co * tile.len + j, dy + (n * g.Cout + co) * hwo, static_cast<std::size_t>(hwo) * sizeof(T));
+                }
+            }
+            gemm(false, true, g.Cout, K, len, T(1), dyt, tile.len, col, tile.len, T(1), acc, K);
+        }
+    });
+    for (index_t q = 0; q < wsize; ++q) {
+        T s = beta == T(0) ? T(0) : beta * dw[q];
+        for (int t = 0; t < used; ++t) s += partial[t * wsize + q];
+        dw[q] = s;
+    }
+}
+
+template <class T, class D>
+ConvGeom conv_geom(const Tensor<T, D>& x, const Tensor<T, D>& w, const Conv2dParams& p, const char* what) {
+    PGG_CHECK(x.rank() == 4, what, ": input must be NCHW, got ", x.shape());
+    PGG_CHECK(w.rank() == 4 && w.size(2) == p.kernel && w.size(3) == p.kernel, what, ": weight ", w.shape(),
+              " does not match kernel ", p.kernel);
+    PGG_CHECK(w.size(1) == x.c(), what, ": weight ", w.shape(), " expects ", w.size(1), " input channels, input ",
+              x.shape(), " has ", x.c());
+    PGG_CHECK(p.stride >= 1 && p.padding >= 0 && p.kernel >= 1, what, ": bad kernel/stride/padding ", p.kernel, "/",
+              p.stride, "/", p.padding);
+    const index_t ho = conv_output_size(x.h(), p), wo = conv_output_size(x.w(), p);
+    PGG_CHECK(ho >= 1 && wo >= 1, what, ": input ", x.shape(), " too small for kernel ", p.kernel, " padding ", p.padding);
+    return {x.n(), x.c(), x.h(), x.w(), w.size(0), ho, wo, p.kernel, p.stride, p.padding};
+}
+
+template <class T>
+void ensure_shape(Tensor<T, cpu>& t, const Shape& s, const char* what) {
+    if (t.shape().empty()) t = Tensor<T, cpu>(s);
+    PGG_CHECK(t.shape() == s, what, ": output has shape ", t.shape(), ", expected ", s);
+}
+
+} // namespace cpu_detail
+
+// y = conv2d(x, w) + beta * y. x (N, Cin, H, W), w (Cout, Cin, k, k); y allocated when empty.
+template <class T>
+void conv2d_forward(const Tensor<T, cpu>& x, const Tensor<T, cpu>& w, Tensor<T, cpu>& y, const Conv2dParams& p,
+                    T beta = T(0)) {
+    const auto g = cpu_detail::conv_geom(x, w, p, "conv2d_forward");
+    cpu_detail::ensure_shape(y, {g.N, g.Cout, g.Ho, g.Wo}, "conv2d_forward");
+    cpu_detail::conv_forward(x.data(), w.data(), y.data(), g, beta);
+}
+
+// dx = dL/dx + beta * dx, from dy = dL/dy. dx must have the input's shape (it fixes H and W).
+template <class T>
+void conv2d_backward_data(const Tensor<T, cpu>& dy, const Tensor<T, cpu>& w, Tensor<T, cpu>& dx, const Conv2dParams& p,
+                          T beta = T(0)) {
+    PGG_CHECK(dx.rank() == 4, "conv2d_backward_data: dx must be allocated with the input's shape");
+    const auto g = cpu_detail::conv_geom(dx, w, p, "conv2d_backward_data");
+    PGG_CHECK(dy.shape() == Shape({g.N, g.Cout, g.Ho, g.Wo}), "conv2d_backward_data: dy ", dy.shape(), " expected ",
+              Shape({g.N, g.Cout, g.Ho, g.Wo}));
+    cpu_detail::conv_backward_data(dy.data(), w.data(), dx.data(), g, beta);
+}
+
+// dw = dL/dw + beta * dw.
+template <class T>
+void conv2d_backward_weights(const Tensor<T, cpu>& x, const Tensor<T, cpu>& dy, Tensor<T, cpu>& dw,
+                             const Conv2dParams& p, T beta = T(0)) {
+    PGG_CHECK(dw.rank() == 4, "conv2d_backward_weights: dw must be allocated with the weight's shape");
+    const auto g = cpu_detail::conv_geom(x, dw, p, "conv2d_backward_weights");
+    PGG_CHECK(dy.shape() == Shape({g.N, g.Cout, g.Ho, g.Wo}), "conv2d_backward_weights: dy ", dy.shape(), " expected ",
+              Shape({g.N, g.Cout, g.Ho, g.Wo}));
+    cpu_detail::conv_backward_weights(x.data(), dy.data(), dw.data(), g, beta);
+}
+
+// Transposed convolution, PyTorch layout: x (N, Cin, h, w), w (Cin, Cout, k, k) -> y (N, Cout, H, W).
+// y must be allocated when output_padding matters; when empty it gets output_padding 0.
+template <class T>
+void conv_transpose2d_forward(const Tensor<T, cpu>& x, const Tensor<T, cpu>& w, Tensor<T, cpu>& y,
+                              const Conv2dParams& p, T beta = T(0)) {
+    PGG_CHECK(x.rank() == 4 && w.rank() == 4 && w.size(0) == x.c(), "conv_transpose2d_forward: input ", x.shape(),
+              " and weight ", w.shape(), " disagree on input channels");
+    if (y.shape().empty())
+        y = Tensor<T, cpu>({x.n(), w.size(1), conv_transpose_output_size(x.h(), p), conv_transpose_output_size(x.w(), p)});
+    conv2d_backward_data(x, w, y, p, beta);
+}
+template <class T>
+void conv_transpose2d_backward_data(const Tensor<T, cpu>& dy, const Tensor<T, cpu>& w, Tensor<T, cpu>& dx,
+                                    const Conv2dParams& p, T beta = T(0)) {
+    conv2d_forward(dy, w, dx, p, beta);
+}
+template <class T>
+void conv_transpose2d_backward_weights(const Tensor<T, cpu>& x, const Tensor<T, cpu>& dy, Tensor<T, cpu>& dw,
+                                       const Conv2dParams& p, T beta = T(0)) {
+    conv2d_backward_weights(dy, x, dw, p, beta);
+}
+
+} // namespace pgg

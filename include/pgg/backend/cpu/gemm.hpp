@@ -1,0 +1,52 @@
+#pragma once
+// GEMM on Eigen: C = alpha * op(A) * op(B) + beta * C, row-major, any leading dimensions.
+#include <Eigen/Core>
+
+#include "../../core/tensor.hpp"
+
+namespace pgg {
+
+namespace cpu_detail {
+template <class T>
+using RowMat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+template <class T>
+using ConstMap = Eigen::Map<const RowMat<T>, Eigen::Unaligned, Eigen::OuterStride<>>;
+template <class T>
+using MutMap = Eigen::Map<RowMat<T>, Eigen::Unaligned, Eigen::OuterStride<>>;
+} // namespace cpu_detail
+
+// op(A) is m x k (A stored k x m when trans_a), op(B) is k x n (B stored n x k when trans_b), C is m x n.
+// Runs on the OpenMP threads when called outside a parallel region, on the calling thread inside one.
+template <class T>
+void gemm(bool trans_a, bool trans_b, index_t m, index_t n, index_t k, T alpha, const T* A, index_t lda, const T* B,
+          index_t ldb, T beta, T* C, index_t ldc) {
+    using namespace cpu_detail;
+    if (m == 0 || n == 0) return;
+    MutMap<T> c(C, m, n, Eigen::OuterStride<>(ldc));
+    if (beta == T(0)) c.setZero();
+    else if (beta != T(1)) c *= beta;
+    if (k == 0 || alpha == T(0)) return;
+    ConstMap<T> a(A, trans_a ? k : m, trans_a ? m : k, Eigen::OuterStride<>(lda));
+    ConstMap<T> b(B, trans_b ? n : k, trans_b ? k : n, Eigen::OuterStride<>(ldb));
+    if (!trans_a && !trans_b) c.noalias() += alpha * (a * b);
+    else if (trans_a && !trans_b) c.noalias() += alpha * (a.transpose() * b);
+    else if (!trans_a && trans_b) c.noalias() += alpha * (a * b.transpose());
+    else c.noalias() += alpha * (a.transpose() * b.transpose());
+}
+
+// Matrix product of two rank-2 tensors: c = alpha * op(a) op(b) + beta * c (c allocated when empty).
+template <class T>
+void matmul(const Tensor<T, cpu>& a, const Tensor<T, cpu>& b, Tensor<T, cpu>& c, bool trans_a = false,
+            bool trans_b = false, T alpha = T(1), T beta = T(0)) {
+    PGG_CHECK(a.rank() == 2 && b.rank() == 2, "matmul: rank-2 tensors expected, got ", a.shape(), " and ", b.shape());
+    const index_t m = trans_a ? a.size(1) : a.size(0), k = trans_a ? a.size(0) : a.size(1);
+    const index_t kb = trans_b ? b.size(1) : b.size(0), n = trans_b ? b.size(0) : b.size(1);
+    PGG_CHECK(k == kb, "matmul: inner dimensions differ: ", a.shape(), (trans_a ? "^T" : ""), " x ", b.shape(),
+              (trans_b ? "^T" : ""));
+    if (c.empty() && c.shape().empty()) c = Tensor<T, cpu>({m, n});
+    PGG_CHECK(c.rank() == 2 && c.size(0) == m && c.size(1) == n, "matmul: result ", c.shape(), " should be [", m, ", ",
+              n, "]");
+    gemm(trans_a, trans_b, m, n, k, alpha, a.data(), a.size(1), b.data(), b.size(1), beta, c.data(), n);
+}
+
+} // namespace pgg

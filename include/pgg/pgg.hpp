@@ -1,0 +1,18 @@
+#pragma once
+// pgg: a header-only C++20 deep-learning library. One include gives the whole public API.
+
+#include "core/config.hpp"
+#include "core/error.hpp"
+#include "core/device.hpp"
+#include "core/shape.hpp"
+#include "core/allocator.hpp"
+#include "core/tensor.hpp"
+#include "core/ops.hpp"
+#include "core/random.hpp"
+#include "core/print.hpp"
+
+#include "backend/cpu/eval.hpp"
+#include "backend/cpu/random.hpp"
+#include "backend/cpu/gemm.hpp"
+#include "backend/cpu/conv.hpp"
+#include "backend/cpu/resample.hpp"

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs the Debian packages pgg needs to build, test and run its examples.
+# Idempotent: packages already present are left alone. Needs root (or sudo).
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config
+  libeigen3-dev          # CPU tensor math
+  libopenblas-openmp-dev # fast SGEMM for the CPU convolutions (docs/performance.md)
+  libstb-dev             # PNG/JPEG/BMP/PNM reading and PNG writing
+  nlohmann-json3-dev     # manifests, checkpoint headers, configs
+  catch2                 # tests
+  libbenchmark-dev       # benchmarks
+  python3-numpy          # tests that read pgg files from Python
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "setup: all ${#packages[@]} packages already installed"
+  exit 0
+fi
+
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+echo "setup: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

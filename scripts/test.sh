@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Installs what pgg needs, builds the release preset (library, tests, examples, benchmarks) and runs
+# the whole test suite. This is the README's test command and what CI runs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+cmake --preset release
+cmake --build --preset release -j "$(nproc)"
+ctest --preset release

@@ -1,0 +1,64 @@
+#pragma once
+// Naive double-precision references and helpers shared by the tests.
+#include <pgg/pgg.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+namespace pggtest {
+
+using pgg::index_t;
+using pgg::Shape;
+using pgg::Tensor;
+
+template <class T>
+Tensor<T> random_tensor(const Shape& s, std::uint64_t seed, T lo = T(-1), T hi = T(1)) {
+    Tensor<T> t(s);
+    pgg::Generator g(seed);
+    pgg::fill_uniform(t, g, lo, hi);
+    return t;
+}
+
+template <class T>
+std::vector<double> to_double(const Tensor<T>& t) {
+    return std::vector<double>(t.begin(), t.end());
+}
+
+// max |a - b| / (max |b| + floor): a relative error that tolerates tiny values.
+template <class T>
+double rel_error(const Tensor<T>& a, const std::vector<double>& b, double floor = 1e-6) {
+    REQUIRE(static_cast<std::size_t>(a.numel()) == b.size());
+    double err = 0, scale = floor;
+    for (std::size_t i = 0; i < b.size(); ++i) {
+        err = std::max(err, std::abs(double(a.data()[i]) - b[i]));
+        scale = std::max(scale, std::abs(b[i]));
+    }
+    return err / scale;
+}
+
+// Direct convolution in double: x (N,Ci,H,W), w (Co,Ci,k,k) -> (N,Co,Ho,Wo).
+inline std::vector<double> conv_ref(const std::vector<double>& x, const std::vector<double>& w, index_t N, index_t Ci,
+                                    index_t H, index_t W, index_t Co, index_t k, index_t s, index_t p) {
+    const index_t Ho = (H + 2 * p - k) / s + 1, Wo = (W + 2 * p - k) / s + 1;
+    std::vector<double> y(N * Co * Ho * Wo, 0.0);
+    for (index_t n = 0; n < N; ++n)
+        for (index_t co = 0; co < Co; ++co)
+            for (index_t oy = 0; oy < Ho; ++oy)
+                for (index_t ox = 0; ox < Wo; ++ox) {
+                    double acc = 0;
+                    for (index_t ci = 0; ci < Ci; ++ci)
+                        for (index_t ky = 0; ky < k; ++ky)
+                            for (index_t kx = 0; kx < k; ++kx) {
+                                index_t iy = oy * s - p + ky, ix = ox * s - p + kx;
+                                if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
+                                acc += x[((n * Ci + ci) * H + iy) * W + ix] * w[((co * Ci + ci) * k + ky) * k + kx];
+                            }
+                    y[((n * Co + co) * Ho + oy) * Wo + ox] = acc;
+                }
+    return y;
+}
+
+} // namespace pggtest

@@ -1,0 +1,162 @@
+#include "reference.hpp"
+
+using namespace pgg;
+using namespace pggtest;
+
+TEST_CASE("gemm: every transpose combination with alpha and beta", "[gemm]") {
+    const index_t m = 37, n = 23, k = 19;
+    for (int ta = 0; ta < 2; ++ta)
+        for (int tb = 0; tb < 2; ++tb)
+            for (double beta : {0.0, 1.0, -0.5}) {
+                auto a = random_tensor<float>(ta ? Shape{k, m} : Shape{m, k}, 1);
+                auto b = random_tensor<float>(tb ? Shape{n, k} : Shape{k, n}, 2);
+                auto c = random_tensor<float>({m, n}, 3);
+                std::vector<double> want(m * n);
+                for (index_t i = 0; i < m; ++i)
+                    for (index_t j = 0; j < n; ++j) {
+                        double acc = 0;
+                        for (index_t q = 0; q < k; ++q)
+                            acc += double(ta ? a.at(q, i) : a.at(i, q)) * double(tb ? b.at(j, q) : b.at(q, j));
+                        want[i * n + j] = 1.5 * acc + beta * c.at(i, j);
+                    }
+                matmul(a, b, c, ta, tb, 1.5f, float(beta));
+                INFO("ta " << ta << " tb " << tb << " beta " << beta);
+                CHECK(rel_error(c, want) < 1e-5);
+            }
+    Tensor<float> a({3, 4}), b({5, 6}), c;
+    CHECK_THROWS_WITH(matmul(a, b, c), Catch::Contains("inner dimensions differ"));
+}
+
+namespace {
+struct ConvCase {
+    index_t N, Ci, H, W, Co, k, s, p;
+};
+
+// Random shapes covering kernels 1, 3, 4, strides 1 and 2, several paddings, batch 1 and odd sizes,
+// plus sizes that make the CPU backend tile within samples and across samples.
+std::vector<ConvCase> conv_cases() {
+    std::vector<ConvCase> v = {
+        {1, 1, 1, 1, 1, 1, 1, 0},    {2, 3, 5, 7, 4, 3, 1, 1},   {1, 4, 8, 8, 3, 4, 2, 1},   {3, 5, 9, 6, 2, 3, 2, 1},
+        {2, 6, 7, 7, 5, 1, 1, 0},    {1, 3, 11, 9, 2, 1, 2, 0},  {2, 2, 6, 6, 3, 3, 1, 0},   {1, 3, 6, 5, 2, 3, 1, 2},
+        {2, 3, 9, 9, 4, 4, 1, 2},    {2, 2, 10, 10, 2, 4, 2, 0}, {3, 3, 48, 48, 4, 3, 1, 1}, {2, 3, 70, 70, 2, 3, 1, 1},
+        {5, 16, 4, 4, 16, 3, 1, 1},  {1, 2, 64, 64, 3, 4, 2, 1}, {1, 3, 5, 5, 2, 3, 1, 4},
+    };
+    pgg::Generator g(2024);
+    Tensor<double> r({8 * 6});
+    fill_uniform(r, g);
+    for (int i = 0; i < 8; ++i) {
+        auto pick = [&](int j, index_t lo, index_t hi) { return lo + index_t(r.data()[i * 6 + j] * double(hi - lo + 1)); };
+        index_t k = std::array<index_t, 3>{1, 3, 4}[pick(0, 0, 2)], s = pick(1, 1, 2), p = pick(2, 0, k - 1);
+        index_t H = std::max<index_t>(k, pick(3, 1, 13)), W = std::max<index_t>(k, pick(4, 1, 13));
+        v.push_back({pick(5, 1, 3), 1 + i % 4, H, W, 1 + (i * 3) % 5, k, s, p});
+    }
+    return v;
+}
+
+template <class T>
+void check_conv(const ConvCase& c, double tol) {
+    const Conv2dParams prm{c.k, c.s, c.p};
+    const index_t Ho = conv_output_size(c.H, prm), Wo = conv_output_size(c.W, prm);
+    auto x = random_tensor<T>({c.N, c.Ci, c.H, c.W}, 1);
+    auto w = random_tensor<T>({c.Co, c.Ci, c.k, c.k}, 2);
+    auto dy = random_tensor<T>({c.N, c.Co, Ho, Wo}, 3);
+    const auto xd = to_double(x), wd = to_double(w), dyd = to_double(dy);
+
+    // forward, and forward accumulating into an existing output
+    Tensor<T> y;
+    conv2d_forward(x, w, y, prm);
+    auto want = conv_ref(xd, wd, c.N, c.Ci, c.H, c.W, c.Co, c.k, c.s, c.p);
+    CHECK(rel_error(y, want) < tol);
+    Tensor<T> y2 = dy.clone();
+    conv2d_forward(x, w, y2, prm, T(1));
+    for (std::size_t i = 0; i < want.size(); ++i) want[i] += dyd[i];
+    CHECK(rel_error(y2, want) < tol);
+
+    // backward: the transposes of the forward map, accumulated naively
+    std::vector<double> dx_ref(x.numel(), 0.0), dw_ref(w.numel(), 0.0);
+    for (index_t n = 0; n < c.N; ++n)
+        for (index_t co = 0; co < c.Co; ++co)
+            for (index_t oy = 0; oy < Ho; ++oy)
+                for (index_t ox = 0; ox < Wo; ++ox) {
+                    double g = dyd[((n * c.Co + co) * Ho + oy) * Wo + ox];
+                    for (index_t ci = 0; ci < c.Ci; ++ci)
+                        for (index_t ky = 0; ky < c.k; ++ky)
+                            for (index_t kx = 0; kx < c.k; ++kx) {
+                                index_t iy = oy * c.s - c.p + ky, ix = ox * c.s - c.p + kx;
+                                if (iy < 0 || iy >= c.H || ix < 0 || ix >= c.W) continue;
+                                index_t xi = ((n * c.Ci + ci) * c.H + iy) * c.W + ix, wi = ((co * c.Ci + ci) * c.k + ky) * c.k + kx;
+                                dx_ref[xi] += wd[wi] * g;
+                                dw_ref[wi] += xd[xi] * g;
+                            }
+                }
+    Tensor<T> dx = random_tensor<T>(x.shape(), 4); // beta = 0 must ignore old contents
+    conv2d_backward_data(dy, w, dx, prm);
+    CHECK(rel_error(dx, dx_ref) < tol);
+    Tensor<T> dw = random_tensor<T>(w.shape(), 5);
+    conv2d_backward_weights(x, dy, dw, prm);
+    CHECK(rel_error(dw, dw_ref) < tol);
+
+    // accumulation (beta = 1), as layers use it for input gradients
+    Tensor<T> dx2 = x.clone();
+    conv2d_backward_data(dy, w, dx2, prm, T(1));
+    for (std::size_t i = 0; i < dx_ref.size(); ++i) dx_ref[i] += xd[i];
+    CHECK(rel_error(dx2, dx_ref) < tol);
+    Tensor<T> dw2 = w.clone();
+    conv2d_backward_weights(x, dy, dw2, prm, T(1));
+    for (std::size_t i = 0; i < dw_ref.size(); ++i) dw_ref[i] += wd[i];
+    CHECK(rel_error(dw2, dw_ref) < tol);
+}
+} // namespace
+
+TEST_CASE("conv2d: forward, backward-data and backward-weights against a naive reference", "[conv]") {
+    for (const auto& c : conv_cases()) {
+        INFO("N " << c.N << " Ci " << c.Ci << " " << c.H << "x" << c.W << " Co " << c.Co << " k " << c.k << " s " << c.s
+                  << " p " << c.p);
+        check_conv<float>(c, 2e-5);
+        check_conv<double>(c, 1e-12);
+    }
+}
+
+TEST_CASE("conv2d: wrong shapes are reported", "[conv]") {
+    Tensor<float> x({1, 3, 8, 8}), w({4, 2, 3, 3}), y;
+    CHECK_THROWS_WITH(conv2d_forward(x, w, y, {3, 1, 1}), Catch::Contains("expects 2 input channels"));
+    Tensor<float> w2({4, 3, 3, 3}), y2({1, 4, 7, 7});
+    CHECK_THROWS_WITH(conv2d_forward(x, w2, y2, {3, 1, 1}), Catch::Contains("expected [1, 4, 8, 8]"));
+    Tensor<float> tiny({1, 3, 1, 1});
+    CHECK_THROWS_WITH(conv2d_forward(tiny, w2, y, {3, 1, 0}), Catch::Contains("too small"));
+}
+
+TEST_CASE("conv_transpose2d: the adjoint of conv2d, PyTorch layout", "[conv]") {
+    for (auto [k, s, p, op] : std::vector<std::array<index_t, 4>>{{4, 2, 1, 0}, {2, 2, 0, 0}, {3, 2, 1, 1}, {3, 1, 1, 0}}) {
+        INFO("k " << k << " s " << s << " p " << p << " output_padding " << op);
+        const Conv2dParams prm{k, s, p};
+        const index_t N = 2, Ci = 3, Co = 2, h = 5, w = 4;
+        const index_t H = conv_transpose_output_size(h, prm, op), W = conv_transpose_output_size(w, prm, op);
+        auto x = random_tensor<double>({N, Ci, h, w}, 1);
+        auto wt = random_tensor<double>({Ci, Co, k, k}, 2);
+        Tensor<double> y({N, Co, H, W});
+        conv_transpose2d_forward(x, wt, y, prm);
+        // Definition: y[n, co, iy*s - p + ky, ix*s - p + kx] += x[n, ci, iy, ix] * w[ci, co, ky, kx].
+        std::vector<double> want(y.numel(), 0.0);
+        for (index_t n = 0; n < N; ++n)
+            for (index_t ci = 0; ci < Ci; ++ci)
+                for (index_t iy = 0; iy < h; ++iy)
+                    for (index_t ix = 0; ix < w; ++ix)
+                        for (index_t co = 0; co < Co; ++co)
+                            for (index_t ky = 0; ky < k; ++ky)
+                                for (index_t kx = 0; kx < k; ++kx) {
+                                    index_t oy = iy * s - p + ky, ox = ix * s - p + kx;
+                                    if (oy < 0 || oy >= H || ox < 0 || ox >= W) continue;
+                                    want[((n * Co + co) * H + oy) * W + ox] += x.at(n, ci, iy, ix) * wt.at(ci, co, ky, kx);
+                                }
+        CHECK(rel_error(y, want) < 1e-12);
+
+        // Its backward passes satisfy <dy, T(x)> = <T^T(dy), x> and the weight gradient identity.
+        auto dy = random_tensor<double>(y.shape(), 3);
+        Tensor<double> dx(x.shape()), dw(wt.shape());
+        conv_transpose2d_backward_data(dy, wt, dx, prm);
+        conv_transpose2d_backward_weights(x, dy, dw, prm);
+        CHECK(sum(dy * y) == Approx(sum(dx * x)).epsilon(1e-12));
+        CHECK(sum(dy * y) == Approx(sum(dw * wt)).epsilon(1e-12));
+    }
+}
