@@ -4,6 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-cmake --preset release
+cmake --preset release -DPGG_BUILD_TESTS=ON -DPGG_BUILD_EXAMPLES=ON -DPGG_BUILD_BENCHMARKS=ON
 cmake --build --preset release -j "$(nproc)"
 ctest --preset release
