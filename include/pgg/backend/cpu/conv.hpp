@@ -77,39 +77,77 @@ inline Tiling make_tiling(const ConvGeom& g) {
     return t;
 }
 
-// Patch matrix of a tile: row r = (ci, ky, kx), column j = output pixel; x is the whole batch.
+// Row r = (ci, ky, kx) of the patch matrix, over the tile's columns [j0, j0 + len) of the batch.
 template <class T>
-void im2col(const T* x, const ConvGeom& g, Tile tile, index_t total, T* col) {
-    const index_t len = std::min(tile.len, total - tile.j0), hwo = g.HWo();
-    for (index_t r = 0; r < g.K(); ++r) {
-        const index_t ci = r / (g.k * g.k), ky = (r / g.k) % g.k, kx = r % g.k;
-        T* dst = col + r * tile.len;
-        for (index_t j = 0; j < len;) {
-            const index_t jj = tile.j0 + j, n = jj / hwo, pix = jj % hwo, oy = pix / g.Wo, ox0 = pix % g.Wo;
-            const index_t run = std::min(g.Wo - ox0, len - j);
-            const index_t iy = oy * g.s - g.p + ky;
-            T* d = dst + j;
-            if (iy < 0 || iy >= g.H) {
-                std::fill(d, d + run, T(0));
+void patch_row(const T* x, const ConvGeom& g, index_t j0, index_t len, index_t r, T* d) {
+    const index_t ci = r / (g.k * g.k), ky = (r / g.k) % g.k, kx = r % g.k, hwo = g.HWo();
+    for (index_t j = 0; j < len;) {
+        const index_t jj = j0 + j, n = jj / hwo, pix = jj % hwo, oy = pix / g.Wo, ox0 = pix % g.Wo;
+        const index_t run = std::min(g.Wo - ox0, len - j);
+        const index_t iy = oy * g.s - g.p + ky;
+        T* out = d + j;
+        if (iy < 0 || iy >= g.H) {
+            std::fill(out, out + run, T(0));
+        } else {
+            const T* src = x + ((n * g.Cin + ci) * g.H + iy) * g.W;
+            if (g.s == 1) { // contiguous: zeros, a copy, zeros
+                const index_t ix0 = ox0 - g.p + kx;
+                const index_t lo = std::clamp<index_t>(-ix0, 0, run), hi = std::clamp<index_t>(g.W - ix0, lo, run);
+                std::fill(out, out + lo, T(0));
+                std::memcpy(out + lo, src + ix0 + lo, static_cast<std::size_t>(hi - lo) * sizeof(T));
+                std::fill(out + hi, out + run, T(0));
             } else {
-                const T* src = x + ((n * g.Cin + ci) * g.H + iy) * g.W;
-                if (g.s == 1) { // contiguous: zeros, a copy, zeros
-                    const index_t ix0 = ox0 - g.p + kx;
-                    const index_t lo = std::clamp<index_t>(-ix0, 0, run), hi = std::clamp<index_t>(g.W - ix0, lo, run);
-                    std::fill(d, d + lo, T(0));
-                    std::memcpy(d + lo, src + ix0 + lo, static_cast<std::size_t>(hi - lo) * sizeof(T));
-                    std::fill(d + hi, d + run, T(0));
-                } else {
-                    for (index_t q = 0; q < run; ++q) {
-                        const index_t ix = (ox0 + q) * g.s - g.p + kx;
-                        d[q] = (ix >= 0 && ix < g.W) ? src[ix] : T(0);
-                    }
+                for (index_t q = 0; q < run; ++q) {
+                    const index_t ix = (ox0 + q) * g.s - g.p + kx;
+                    out[q] = (ix >= 0 && ix < g.W) ? src[ix] : T(0);
                 }
             }
-            j += run;
         }
+        j += run;
     }
 }
+
+// Patch matrix of a tile (im2col), K rows of `tile.len` columns; columns past the batch are zero.
+template <class T>
+void im2col(const T* x, const ConvGeom& g, Tile tile, index_t total, T* col) {
+    const index_t len = std::min(tile.len, total - tile.j0);
+    for (index_t r = 0; r < g.K(); ++r) {
+        patch_row(x, g, tile.j0, len, r, col + r * tile.len);
+        std::fill(col + r * tile.len + len, col + (r + 1) * tile.len, T(0));
+    }
+}
+
+#if defined(__AVX512F__)
+inline constexpr bool packed_sgemm = true;
+// The patch matrix (K x len) packed as the B operand of sgemm::packed.
+inline void im2col_packed(const float* x, const ConvGeom& g, index_t j0, index_t len, float* col) {
+    using namespace sgemm;
+    const index_t K = g.K(), lanes = round_up(len, NR);
+    float* row = scratch<float>(7, lanes);
+    std::fill(row + len, row + lanes, 0.0f);
+    for (index_t r = 0; r < K; ++r) {
+        patch_row(x, g, j0, len, r, row);
+        for (index_t j = 0; j < lanes; j += NR) std::memcpy(col + packed_b_index(K, r, j), row + j, NR * sizeof(float));
+    }
+}
+// The transposed patch matrix (len x K) packed as the B operand: the backward-weights GEMM.
+inline void im2col_packed_transposed(const float* x, const ConvGeom& g, index_t j0, index_t len, float* col) {
+    using namespace sgemm;
+    const index_t K = g.K();
+    float* row = scratch<float>(7, len);
+    for (index_t r = 0; r < K; ++r) {
+        patch_row(x, g, j0, len, r, row);
+        float* d = col + packed_b_index(len, 0, r);
+        for (index_t j = 0; j < len; ++j) d[j * NR] = row[j];
+    }
+    for (index_t r = K; r < round_up(K, NR); ++r) { // zero lanes of the last strip
+        float* d = col + packed_b_index(len, 0, r);
+        for (index_t j = 0; j < len; ++j) d[j * NR] = 0.0f;
+    }
+}
+#else
+inline constexpr bool packed_sgemm = false;
+#endif
 
 // Adds the patch matrix of a tile back into the input gradient (the transpose of im2col).
 template <class T>
@@ -150,33 +188,49 @@ void for_each_tile(index_t count, bool parallel, F&& fn) {
     }
 }
 
+// Writes a GEMM result block `out` (Cout x ld, whole samples side by side) into NCHW y.
+template <class T>
+void scatter_samples(const T* out, index_t ld, const ConvGeom& g, index_t j0, index_t len, T* y, T beta) {
+    const index_t hwo = g.HWo();
+    for (index_t j = 0; j < len; j += hwo) {
+        const index_t n = (j0 + j) / hwo;
+        for (index_t co = 0; co < g.Cout; ++co) {
+            T* d = y + (n * g.Cout + co) * hwo;
+            const T* s = out + co * ld + j;
+            if (beta == T(0)) std::memcpy(d, s, static_cast<std::size_t>(hwo) * sizeof(T));
+            else
+                for (index_t q = 0; q < hwo; ++q) d[q] = beta * d[q] + s[q];
+        }
+    }
+}
+
 // y = conv(x, w) + beta * y on raw NCHW buffers.
 template <class T>
 void conv_forward(const T* x, const T* w, T* y, const ConvGeom& g, T beta) {
     const Tiling tl = make_tiling<T>(g);
     const index_t total = g.N * g.HWo(), K = g.K(), hwo = g.HWo();
+    const T* wp = w;
+    if constexpr (packed_sgemm && std::is_same_v<T, float>) { // weights packed once, shared by the tiles
+        float* p = scratch<float>(6, sgemm::packed_a_size(g.Cout, K));
+        sgemm::pack_a_all(false, w, K, g.Cout, K, p);
+        wp = p;
+    }
     for_each_tile(tl.count, tiles_in_parallel(tl.count), [&](index_t t) {
         const Tile tile = tl.tile(t);
         const index_t len = std::min(tile.len, total - tile.j0);
-        T* col = scratch<T>(0, K * tile.len);
-        im2col(x, g, tile, total, col);
-        if (tl.per_sample) {
-            const index_t n = tile.j0 / hwo, p0 = tile.j0 % hwo;
-            gemm(false, false, g.Cout, len, K, T(1), w, K, col, tile.len, beta, y + n * g.Cout * hwo + p0, hwo);
+        T* dst = tl.per_sample ? y + (tile.j0 / hwo) * g.Cout * hwo + tile.j0 % hwo : scratch<T>(1, g.Cout * tile.len);
+        const index_t ldd = tl.per_sample ? hwo : tile.len;
+        const T dst_beta = tl.per_sample ? beta : T(0);
+        if constexpr (packed_sgemm && std::is_same_v<T, float>) {
+            float* col = scratch<float>(0, sgemm::packed_b_size(K, len));
+            im2col_packed(x, g, tile.j0, len, col);
+            sgemm::packed(g.Cout, len, K, 1.0f, wp, col, dst_beta, dst, ldd);
         } else {
-            T* out = scratch<T>(1, g.Cout * tile.len);
-            gemm(false, false, g.Cout, len, K, T(1), w, K, col, tile.len, T(0), out, tile.len);
-            for (index_t j = 0; j < len; j += hwo) { // one whole sample at a time
-                const index_t n = (tile.j0 + j) / hwo;
-                for (index_t co = 0; co < g.Cout; ++co) {
-                    T* d = y + (n * g.Cout + co) * hwo;
-                    const T* s = out + co * tile.len + j;
-                    if (beta == T(0)) std::memcpy(d, s, static_cast<std::size_t>(hwo) * sizeof(T));
-                    else
-                        for (index_t q = 0; q < hwo; ++q) d[q] = beta * d[q] + s[q];
-                }
-            }
+            T* col = scratch<T>(0, K * tile.len);
+            im2col(x, g, tile, total, col);
+            gemm(false, false, g.Cout, len, K, T(1), w, K, col, tile.len, dst_beta, dst, ldd);
         }
+        if (!tl.per_sample) scatter_samples(dst, tile.len, g, tile.j0, len, y, beta);
     });
 }
 
@@ -233,20 +287,28 @@ void conv_backward_weights(const T* x, const T* dy, T* dw, const ConvGeom& g, T 
         const Tile tile = tl.tile(t);
         const index_t len = std::min(tile.len, total - tile.j0);
         T* acc = partial + (parallel ? thread_id() : 0) * wsize;
-        T* col = scratch<T>(0, K * tile.len);
-        im2col(x, g, tile, total, col);
-        if (tl.per_sample) {
-            const index_t n = tile.j0 / hwo, p0 = tile.j0 % hwo;
-            gemm(false, true, g.Cout, K, len, T(1), dy + n * g.Cout * hwo + p0, hwo, col, tile.len, T(1), acc, K);
-        } else {
-            T* dyt = scratch<T>(1, g.Cout * tile.len);
-            for (index_t co = 0; co < g.Cout; ++co) {
+        // dy of the tile as a (Cout x len) matrix: in place for one sample, gathered for several
+        const T* dyt = dy + (tile.j0 / hwo) * g.Cout * hwo + tile.j0 % hwo;
+        index_t lddy = hwo;
+        if (!tl.per_sample) {
+            T* buf = scratch<T>(1, g.Cout * tile.len);
+            for (index_t co = 0; co < g.Cout; ++co)
                 for (index_t j = 0; j < len; j += hwo) {
                     const index_t n = (tile.j0 + j) / hwo;
-                    std::memcpy(dyt + co * tile.len + j, dy + (n * g.Cout + co) * hwo, static_cast<std::size_t>(hwo) * sizeof(T));
+                    std::memcpy(buf + co * tile.len + j, dy + (n * g.Cout + co) * hwo, static_cast<std::size_t>(hwo) * sizeof(T));
                 }
-            }
-            gemm(false, true, g.Cout, K, len, T(1), dyt, tile.len, col, tile.len, T(1), acc, K);
+            dyt = buf, lddy = tile.len;
+        }
+        if constexpr (packed_sgemm && std::is_same_v<T, float>) {
+            float* ap = scratch<float>(6, sgemm::packed_a_size(g.Cout, len));
+            sgemm::pack_a_all(false, dyt, lddy, g.Cout, len, ap);
+            float* col = scratch<float>(0, sgemm::packed_b_size(len, K));
+            im2col_packed_transposed(x, g, tile.j0, len, col);
+            sgemm::packed(g.Cout, K, len, 1.0f, ap, col, 1.0f, acc, K);
+        } else {
+            T* col = scratch<T>(0, K * tile.len);
+            im2col(x, g, tile, total, col);
+            gemm(false, true, g.Cout, K, len, T(1), dyt, lddy, col, tile.len, T(1), acc, K);
         }
     });
     for (index_t q = 0; q < wsize; ++q) {

@@ -1,8 +1,10 @@
 #pragma once
-// GEMM on Eigen: C = alpha * op(A) * op(B) + beta * C, row-major, any leading dimensions.
+// GEMM: C = alpha * op(A) * op(B) + beta * C, row-major, any leading dimensions. Float on AVX-512
+// machines uses pgg's own kernel (sgemm_avx512.hpp); everything else uses Eigen.
 #include <Eigen/Core>
 
 #include "../../core/tensor.hpp"
+#include "sgemm_avx512.hpp"
 
 namespace pgg {
 
@@ -22,6 +24,14 @@ void gemm(bool trans_a, bool trans_b, index_t m, index_t n, index_t k, T alpha, 
           index_t ldb, T beta, T* C, index_t ldc) {
     using namespace cpu_detail;
     if (m == 0 || n == 0) return;
+#if defined(__AVX512F__)
+    if constexpr (std::is_same_v<T, float>) {
+        if (k > 0 && alpha != 0.0f) {
+            sgemm::gemm(trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
+            return;
+        }
+    }
+#endif
     MutMap<T> c(C, m, n, Eigen::OuterStride<>(ldc));
     if (beta == T(0)) c.setZero();
     else if (beta != T(1)) c *= beta;
