@@ -62,7 +62,7 @@ struct Tiling {
 // Columns per tile: a patch buffer of about 1 MiB (it stays in L2), at least 64 columns for the GEMM.
 template <class T>
 inline Tiling make_tiling(const ConvGeom& g) {
-    const index_t target = std::clamp<index_t>((index_t(1) << 20) / index_t(sizeof(T)) / std::max<index_t>(g.K(), 1), 64, 4096);
+    const index_t target = 512; // columns: the packed B block of one K step (512 x 384 floats) stays in L2
     const index_t hwo = g.HWo(), total = g.N * hwo;
     Tiling t{0, 0, hwo, hwo >= target / 2};
     if (t.per_sample) {
@@ -131,18 +131,26 @@ inline void im2col_packed(const float* x, const ConvGeom& g, index_t j0, index_t
     }
 }
 // The transposed patch matrix (len x K) packed as the B operand: the backward-weights GEMM.
+// Patch rows are built for one strip of NR rows and a chunk of pixels at a time (in L1), then
+// transposed so that every write fills consecutive lanes.
 inline void im2col_packed_transposed(const float* x, const ConvGeom& g, index_t j0, index_t len, float* col) {
     using namespace sgemm;
+    constexpr index_t chunk = 96; // NR x chunk floats = 12 KiB
     const index_t K = g.K();
-    float* row = scratch<float>(7, len);
-    for (index_t r = 0; r < K; ++r) {
-        patch_row(x, g, j0, len, r, row);
-        float* d = col + packed_b_index(len, 0, r);
-        for (index_t j = 0; j < len; ++j) d[j * NR] = row[j];
-    }
-    for (index_t r = K; r < round_up(K, NR); ++r) { // zero lanes of the last strip
-        float* d = col + packed_b_index(len, 0, r);
-        for (index_t j = 0; j < len; ++j) d[j * NR] = 0.0f;
+    float* rows = scratch<float>(7, NR * chunk);
+    for (index_t r0 = 0; r0 < K; r0 += NR) {
+        const index_t nr = std::min(NR, K - r0);
+        float* strip = col + packed_b_index(len, 0, r0);
+        for (index_t c0 = 0; c0 < len; c0 += chunk) {
+            const index_t cl = std::min(chunk, len - c0);
+            for (index_t q = 0; q < nr; ++q) patch_row(x, g, j0 + c0, cl, r0 + q, rows + q * chunk);
+            for (index_t q = nr; q < NR; ++q) std::fill(rows + q * chunk, rows + q * chunk + cl, 0.0f);
+            for (index_t j = 0; j < cl; ++j) {
+                float* d = strip + (c0 + j) * NR;
+#pragma omp simd
+                for (index_t q = 0; q < NR; ++q) d[q] = rows[q * chunk + j];
+            }
+        }
     }
 }
 #else

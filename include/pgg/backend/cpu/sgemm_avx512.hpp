@@ -143,7 +143,9 @@ inline void pack_a_all(bool trans, const float* A, index_t lda, index_t m, index
 // Where element (p, j) of a packed B lives.
 PGG_INLINE index_t packed_b_index(index_t k, index_t p, index_t j) { return (j / NR) * k * NR + p * NR + j % NR; }
 
-// C = alpha * A B + beta * C on packed operands, on the calling thread.
+// C = alpha * A B + beta * C on packed operands, on the calling thread. The smaller operand's K
+// block stays in L2 while the other streams past it: strips of A outside when C is taller than wide
+// (a convolution's forward pass), strips of B outside when it is wider (its weight gradient).
 inline void packed(index_t m, index_t n, index_t k, float alpha, const float* Ap, const float* Bp, float beta, float* C,
                    index_t ldc) {
     alignas(64) float edge[MR * NR];
@@ -151,22 +153,26 @@ inline void packed(index_t m, index_t n, index_t k, float alpha, const float* Ap
     for (index_t pc = 0; pc < k; pc += KC) {
         const index_t kc = std::min(KC, k - pc);
         const float b_beta = pc == 0 ? beta : 1.0f;
-        for (index_t ir = 0; ir < m; ir += MR) {
-            const index_t rows = std::min(MR, m - ir);
+        auto block = [&](index_t ir, index_t jr) {
+            const index_t rows = std::min(MR, m - ir), cols = std::min(NR, n - jr);
             const float* a = Ap + pc * mpad + ir * kc;
-            for (index_t jr = 0; jr < n; jr += NR) {
-                const index_t cols = std::min(NR, n - jr);
-                const float* b = Bp + jr * k + pc * NR;
-                float* c = C + ir * ldc + jr;
-                if (rows == MR && cols == NR) {
-                    kernel(kc, a, b, c, ldc, alpha, b_beta);
-                } else {
-                    kernel(kc, a, b, edge, NR, alpha, 0.0f);
-                    for (index_t r = 0; r < rows; ++r)
-                        for (index_t q = 0; q < cols; ++q)
-                            c[r * ldc + q] = edge[r * NR + q] + (b_beta == 0.0f ? 0.0f : b_beta * c[r * ldc + q]);
-                }
+            const float* b = Bp + jr * k + pc * NR;
+            float* c = C + ir * ldc + jr;
+            if (rows == MR && cols == NR) {
+                kernel(kc, a, b, c, ldc, alpha, b_beta);
+            } else { // partial block: compute in full, merge the valid part
+                kernel(kc, a, b, edge, NR, alpha, 0.0f);
+                for (index_t r = 0; r < rows; ++r)
+                    for (index_t q = 0; q < cols; ++q)
+                        c[r * ldc + q] = edge[r * NR + q] + (b_beta == 0.0f ? 0.0f : b_beta * c[r * ldc + q]);
             }
+        };
+        if (n <= m) {
+            for (index_t ir = 0; ir < m; ir += MR)
+                for (index_t jr = 0; jr < n; jr += NR) block(ir, jr);
+        } else {
+            for (index_t jr = 0; jr < n; jr += NR)
+                for (index_t ir = 0; ir < m; ir += MR) block(ir, jr);
         }
     }
 }
