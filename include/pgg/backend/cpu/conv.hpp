@@ -77,10 +77,45 @@ inline Tiling make_tiling(const ConvGeom& g) {
     return t;
 }
 
+// Per-column gather table for images too narrow for row runs to pay off: for column j of a tile,
+// base[j] indexes x at (sample, 0, oy*s - p, ox*s - p); iy[j], ix[j] are that row and column.
+struct ColumnTable {
+    const index_t* base = nullptr;
+    const index_t* iy = nullptr;
+    const index_t* ix = nullptr;
+    ColumnTable shifted(index_t c) const { return {base + c, iy + c, ix + c}; }
+};
+
+// Narrow outputs use the gather table: a run-based row costs a few divisions per output row.
+inline bool use_column_table(const ConvGeom& g) { return g.Wo < 16; }
+
+inline ColumnTable make_column_table(const ConvGeom& g, index_t j0, index_t len, index_t* buf) {
+    ColumnTable t{buf, buf + len, buf + 2 * len};
+    const index_t hwo = g.HWo();
+    for (index_t j = 0; j < len; ++j) {
+        const index_t jj = j0 + j, n = jj / hwo, pix = jj % hwo;
+        const index_t iy = (pix / g.Wo) * g.s - g.p, ix = (pix % g.Wo) * g.s - g.p;
+        buf[j] = n * g.Cin * g.H * g.W + iy * g.W + ix;
+        buf[len + j] = iy;
+        buf[2 * len + j] = ix;
+    }
+    return t;
+}
+
 // Row r = (ci, ky, kx) of the patch matrix, over the tile's columns [j0, j0 + len) of the batch.
 template <class T>
-void patch_row(const T* x, const ConvGeom& g, index_t j0, index_t len, index_t r, T* d) {
+void patch_row(const T* x, const ConvGeom& g, index_t j0, index_t len, index_t r, T* d, const ColumnTable* table) {
     const index_t ci = r / (g.k * g.k), ky = (r / g.k) % g.k, kx = r % g.k, hwo = g.HWo();
+    if (table) {
+        const T* xs = x + ci * g.H * g.W + ky * g.W + kx;
+        const index_t *base = table->base, *ty = table->iy, *tx = table->ix;
+#pragma omp simd
+        for (index_t j = 0; j < len; ++j) {
+            const bool ok = ty[j] + ky >= 0 && ty[j] + ky < g.H && tx[j] + kx >= 0 && tx[j] + kx < g.W;
+            d[j] = ok ? xs[base[j]] : T(0);
+        }
+        return;
+    }
     for (index_t j = 0; j < len;) {
         const index_t jj = j0 + j, n = jj / hwo, pix = jj % hwo, oy = pix / g.Wo, ox0 = pix % g.Wo;
         const index_t run = std::min(g.Wo - ox0, len - j);
@@ -111,8 +146,10 @@ void patch_row(const T* x, const ConvGeom& g, index_t j0, index_t len, index_t r
 template <class T>
 void im2col(const T* x, const ConvGeom& g, Tile tile, index_t total, T* col) {
     const index_t len = std::min(tile.len, total - tile.j0);
+    ColumnTable table;
+    if (use_column_table(g)) table = make_column_table(g, tile.j0, len, scratch<index_t>(8, 3 * len));
     for (index_t r = 0; r < g.K(); ++r) {
-        patch_row(x, g, tile.j0, len, r, col + r * tile.len);
+        patch_row(x, g, tile.j0, len, r, col + r * tile.len, use_column_table(g) ? &table : nullptr);
         std::fill(col + r * tile.len + len, col + (r + 1) * tile.len, T(0));
     }
 }
@@ -125,8 +162,10 @@ inline void im2col_packed(const float* x, const ConvGeom& g, index_t j0, index_t
     const index_t K = g.K(), lanes = round_up(len, NR);
     float* row = scratch<float>(7, lanes);
     std::fill(row + len, row + lanes, 0.0f);
+    ColumnTable table;
+    if (use_column_table(g)) table = make_column_table(g, j0, len, scratch<index_t>(8, 3 * len));
     for (index_t r = 0; r < K; ++r) {
-        patch_row(x, g, j0, len, r, row);
+        patch_row(x, g, j0, len, r, row, use_column_table(g) ? &table : nullptr);
         for (index_t j = 0; j < lanes; j += NR) std::memcpy(col + packed_b_index(K, r, j), row + j, NR * sizeof(float));
     }
 }
@@ -138,12 +177,16 @@ inline void im2col_packed_transposed(const float* x, const ConvGeom& g, index_t 
     constexpr index_t chunk = 96; // NR x chunk floats = 12 KiB
     const index_t K = g.K();
     float* rows = scratch<float>(7, NR * chunk);
+    ColumnTable table;
+    if (use_column_table(g)) table = make_column_table(g, j0, len, scratch<index_t>(8, 3 * len));
     for (index_t r0 = 0; r0 < K; r0 += NR) {
         const index_t nr = std::min(NR, K - r0);
         float* strip = col + packed_b_index(len, 0, r0);
         for (index_t c0 = 0; c0 < len; c0 += chunk) {
             const index_t cl = std::min(chunk, len - c0);
-            for (index_t q = 0; q < nr; ++q) patch_row(x, g, j0 + c0, cl, r0 + q, rows + q * chunk);
+            const ColumnTable t = use_column_table(g) ? table.shifted(c0) : ColumnTable{};
+            for (index_t q = 0; q < nr; ++q)
+                patch_row(x, g, j0 + c0, cl, r0 + q, rows + q * chunk, use_column_table(g) ? &t : nullptr);
             for (index_t q = nr; q < NR; ++q) std::fill(rows + q * chunk, rows + q * chunk + cl, 0.0f);
             for (index_t j = 0; j < cl; ++j) {
                 float* d = strip + (c0 + j) * NR;

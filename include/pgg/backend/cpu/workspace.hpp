@@ -33,7 +33,7 @@ private:
 // Scratch slot `slot` of the calling thread, at least `count` elements of T.
 template <class T>
 T* scratch(int slot, index_t count) {
-    constexpr int slots = 8; // 0-3 and 6: convolution, 4-5: GEMM panels
+    constexpr int slots = 10; // 0-3 and 6-8: convolution, 4-5: GEMM panels
     thread_local ScratchBuffer buffers[slots];
     return static_cast<T*>(buffers[slot].get(static_cast<std::size_t>(count) * sizeof(T)));
 }
