@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "../../core/tensor.hpp"
+#include "conv_direct_avx512.hpp"
 #include "gemm.hpp"
 #include "parallel.hpp"
 #include "workspace.hpp"
@@ -330,10 +331,32 @@ template <class T>
 void conv_backward_weights(const T* x, const T* dy, T* dw, const ConvGeom& g, T beta) {
     const Tiling tl = make_tiling<T>(g);
     const index_t total = g.N * g.HWo(), K = g.K(), hwo = g.HWo(), wsize = g.Cout * K;
-    const bool parallel = tiles_in_parallel(tl.count);
+#if defined(__AVX512F__)
+    constexpr bool is_float = std::is_same_v<T, float>;
+    const bool use_direct = is_float && direct::eligible(g.s, g.Cin, g.Wo);
+#else
+    const bool use_direct = false;
+#endif
+    const bool parallel = use_direct ? max_threads() > 1 && !in_parallel() : tiles_in_parallel(tl.count);
     const int used = parallel ? max_threads() : 1;
     T* partial = scratch<T>(3, wsize * used); // slot 3 of the calling thread: shared by the team
     std::fill(partial, partial + wsize * used, T(0));
+    auto finish = [&] {
+        for (index_t q = 0; q < wsize; ++q) {
+            T s = beta == T(0) ? T(0) : beta * dw[q];
+            for (int t = 0; t < used; ++t) s += partial[t * wsize + q];
+            dw[q] = s;
+        }
+    };
+#if defined(__AVX512F__)
+    if constexpr (is_float) {
+        if (use_direct) {
+            direct::backward_weights(x, dy, g.N, g.Cin, g.H, g.W, g.Cout, g.Ho, g.Wo, g.k, g.p, partial, parallel);
+            finish();
+            return;
+        }
+    }
+#endif
     for_each_tile(tl.count, parallel, [&](index_t t) {
         const Tile tile = tl.tile(t);
         const index_t len = std::min(tile.len, total - tile.j0);
@@ -362,11 +385,7 @@ void conv_backward_weights(const T* x, const T* dy, T* dw, const ConvGeom& g, T 
             gemm(false, true, g.Cout, K, len, T(1), dyt, lddy, col, tile.len, T(1), acc, K);
         }
     });
-    for (index_t q = 0; q < wsize; ++q) {
-        T s = beta == T(0) ? T(0) : beta * dw[q];
-        for (int t = 0; t < used; ++t) s += partial[t * wsize + q];
-        dw[q] = s;
-    }
+    finish();
 }
 
 template <class T, class D>

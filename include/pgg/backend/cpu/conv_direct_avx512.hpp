@@ -1,0 +1,122 @@
+#pragma once
+// Direct weight gradient for stride-1 convolutions whose output rows are a multiple of 16 wide.
+//
+// dW[co, (ci, ky, kx)] = sum over pixels of dy[co, oy, ox] * x[ci, oy + ky - p, ox + kx - p]. Both
+// factors are contiguous along ox, so the reduction is vectorised along the pixels: 4 output channels
+// x 6 kernel taps of 16-lane accumulators (24 zmm registers), summed horizontally once per band of
+// about 1024 pixels. No patch matrix is built; each band's input rows are copied once with their
+// zero padding. This replaced im2col + GEMM where the patch matrix dominated (few channels).
+#if defined(__AVX512F__)
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "parallel.hpp"
+#include "workspace.hpp"
+
+namespace pgg::cpu_detail::direct {
+
+inline constexpr int CB = 4, RB = 6;
+
+struct Band {
+    const float* dy;    // dy at (sample, co0, oy0, 0)
+    index_t hwo;        // dy's plane size
+    const float* xb;    // padded input rows of the band
+    index_t rows, wo, wp;
+};
+
+template <int C, int R>
+void block(const Band& b, const index_t* roff, float* dw, index_t K) {
+    __m512 acc[C][R];
+    for (int c = 0; c < C; ++c)
+        for (int r = 0; r < R; ++r) acc[c][r] = _mm512_setzero_ps();
+    for (index_t oy = 0; oy < b.rows; ++oy) {
+        const float* d0 = b.dy + oy * b.wo;
+        const float* x0 = b.xb + oy * b.wp;
+        for (index_t ox = 0; ox < b.wo; ox += 16) {
+            __m512 d[C];
+#pragma GCC unroll 4
+            for (int c = 0; c < C; ++c) d[c] = _mm512_loadu_ps(d0 + c * b.hwo + ox);
+#pragma GCC unroll 6
+            for (int r = 0; r < R; ++r) {
+                const __m512 xv = _mm512_loadu_ps(x0 + roff[r] + ox);
+#pragma GCC unroll 4
+                for (int c = 0; c < C; ++c) acc[c][r] = _mm512_fmadd_ps(d[c], xv, acc[c][r]);
+            }
+        }
+    }
+    for (int c = 0; c < C; ++c)
+        for (int r = 0; r < R; ++r) dw[c * K + r] += _mm512_reduce_add_ps(acc[c][r]);
+}
+
+template <int C>
+void block_rows(int r, const Band& b, const index_t* roff, float* dw, index_t K) {
+    switch (r) {
+    case 1: return block<C, 1>(b, roff, dw, K);
+    case 2: return block<C, 2>(b, roff, dw, K);
+    case 3: return block<C, 3>(b, roff, dw, K);
+    case 4: return block<C, 4>(b, roff, dw, K);
+    case 5: return block<C, 5>(b, roff, dw, K);
+    default: return block<C, 6>(b, roff, dw, K);
+    }
+}
+
+// Where it beats im2col + GEMM (measured, docs/performance.md): bands of at least 1024 pixels, so
+// that the horizontal sums stay cheap, and at most 128 input channels, above which the GEMM's
+// packed panels reuse the cache better.
+inline bool eligible(index_t stride, index_t cin, index_t wo) { return stride == 1 && wo % 16 == 0 && wo >= 64 && cin <= 128; }
+
+// acc[co * K + r] += dW over every sample; `partial` holds one Cout x K block per thread.
+// x: (N, Cin, H, W), dy: (N, Cout, Ho, Wo), stride 1, padding p, kernel k.
+inline void backward_weights(const float* x, const float* dy, index_t N, index_t Cin, index_t H, index_t W, index_t Cout,
+                             index_t Ho, index_t Wo, index_t k, index_t p, float* partial, bool parallel) {
+    const index_t K = Cin * k * k, wp = Wo + k - 1, hwo = Ho * Wo;
+    const index_t band_rows = std::clamp<index_t>(1024 / Wo, 1, Ho), bands = (Ho + band_rows - 1) / band_rows;
+    const index_t band_h = band_rows + k - 1, plane = band_h * wp;
+    index_t* roff = scratch<index_t>(8, K);
+    for (index_t r = 0; r < K; ++r) roff[r] = (r / (k * k)) * plane + ((r / k) % k) * wp + r % k;
+    auto task = [&](index_t t, float* acc) {
+        const index_t n = t / bands, oy0 = (t % bands) * band_rows, rows = std::min(band_rows, Ho - oy0);
+        float* xb = scratch<float>(9, Cin * plane);
+        for (index_t ci = 0; ci < Cin; ++ci)
+            for (index_t tr = 0; tr < rows + k - 1; ++tr) {
+                float* d = xb + ci * plane + tr * wp;
+                const index_t iy = oy0 - p + tr;
+                if (iy < 0 || iy >= H) {
+                    std::fill(d, d + wp, 0.0f);
+                    continue;
+                }
+                const index_t left = std::min(p, wp), copy = std::clamp<index_t>(wp - p, 0, W);
+                std::fill(d, d + left, 0.0f);
+                std::memcpy(d + left, x + ((n * Cin + ci) * H + iy) * W, copy * sizeof(float));
+                std::fill(d + left + copy, d + wp, 0.0f);
+            }
+        const Band b{dy + n * Cout * hwo + oy0 * Wo, hwo, xb, rows, Wo, wp};
+        for (index_t co = 0; co < Cout; co += CB) {
+            const int c = int(std::min<index_t>(CB, Cout - co));
+            Band bc = b;
+            bc.dy += co * hwo;
+            for (index_t r = 0; r < K; r += RB) {
+                const int nr = int(std::min<index_t>(RB, K - r));
+                float* out = acc + co * K + r;
+                switch (c) {
+                case 1: block_rows<1>(nr, bc, roff + r, out, K); break;
+                case 2: block_rows<2>(nr, bc, roff + r, out, K); break;
+                case 3: block_rows<3>(nr, bc, roff + r, out, K); break;
+                default: block_rows<4>(nr, bc, roff + r, out, K); break;
+                }
+            }
+        }
+    };
+    const index_t tasks = N * bands, wsize = Cout * K;
+    if (parallel) {
+#pragma omp parallel for schedule(dynamic, 1)
+        for (index_t t = 0; t < tasks; ++t) task(t, partial + thread_id() * wsize);
+    } else {
+        for (index_t t = 0; t < tasks; ++t) task(t, partial);
+    }
+}
+
+} // namespace pgg::cpu_detail::direct
+#endif
