@@ -103,40 +103,68 @@ inline ColumnTable make_column_table(const ConvGeom& g, index_t j0, index_t len,
     return t;
 }
 
+// Where patch values go: column j at p[(j / 32) * stride + j % 32]. Stride 32 is a plain row; the
+// packed GEMM operand uses stride K * 32 (each 32-column strip holds all K rows), so patches are
+// written straight into the panels without an intermediate row.
+template <class T>
+struct RowDest {
+    static constexpr index_t lanes = 32;
+    T* p;
+    index_t stride = lanes;
+    // fn(dst, offset, count) for each contiguous piece of columns [j, j + n).
+    template <class F>
+    PGG_INLINE void pieces(index_t j, index_t n, F&& fn) const {
+        if (stride == lanes) return fn(p + j, index_t(0), n);
+        for (index_t q = 0; q < n;) {
+            const index_t jj = j + q, c = std::min(n - q, lanes - jj % lanes);
+            fn(p + (jj / lanes) * stride + jj % lanes, q, c);
+            q += c;
+        }
+    }
+};
+
 // Row r = (ci, ky, kx) of the patch matrix, over the tile's columns [j0, j0 + len) of the batch.
 template <class T>
-void patch_row(const T* x, const ConvGeom& g, index_t j0, index_t len, index_t r, T* d, const ColumnTable* table) {
+void patch_row(const T* x, const ConvGeom& g, index_t j0, index_t len, index_t r, RowDest<T> d, const ColumnTable* table) {
     const index_t ci = r / (g.k * g.k), ky = (r / g.k) % g.k, kx = r % g.k, hwo = g.HWo();
     if (table) {
         const T* xs = x + ci * g.H * g.W + ky * g.W + kx;
         const index_t *base = table->base, *ty = table->iy, *tx = table->ix;
+        d.pieces(0, len, [&](T* out, index_t off, index_t c) {
 #pragma omp simd
-        for (index_t j = 0; j < len; ++j) {
-            const bool ok = ty[j] + ky >= 0 && ty[j] + ky < g.H && tx[j] + kx >= 0 && tx[j] + kx < g.W;
-            d[j] = ok ? xs[base[j]] : T(0);
-        }
+            for (index_t j = off; j < off + c; ++j) {
+                const bool ok = ty[j] + ky >= 0 && ty[j] + ky < g.H && tx[j] + kx >= 0 && tx[j] + kx < g.W;
+                out[j - off] = ok ? xs[base[j]] : T(0);
+            }
+        });
         return;
     }
+    auto zero = [](T* out, index_t, index_t c) { std::fill(out, out + c, T(0)); };
     for (index_t j = 0; j < len;) {
         const index_t jj = j0 + j, n = jj / hwo, pix = jj % hwo, oy = pix / g.Wo, ox0 = pix % g.Wo;
         const index_t run = std::min(g.Wo - ox0, len - j);
         const index_t iy = oy * g.s - g.p + ky;
-        T* out = d + j;
         if (iy < 0 || iy >= g.H) {
-            std::fill(out, out + run, T(0));
+            d.pieces(j, run, zero);
         } else {
             const T* src = x + ((n * g.Cin + ci) * g.H + iy) * g.W;
             if (g.s == 1) { // contiguous: zeros, a copy, zeros
                 const index_t ix0 = ox0 - g.p + kx;
                 const index_t lo = std::clamp<index_t>(-ix0, 0, run), hi = std::clamp<index_t>(g.W - ix0, lo, run);
-                std::fill(out, out + lo, T(0));
-                std::memcpy(out + lo, src + ix0 + lo, static_cast<std::size_t>(hi - lo) * sizeof(T));
-                std::fill(out + hi, out + run, T(0));
+                d.pieces(j, lo, zero);
+                d.pieces(j + lo, hi - lo, [&](T* out, index_t off, index_t c) {
+                    const T* s = src + ix0 + lo + off;
+#pragma omp simd
+                    for (index_t q = 0; q < c; ++q) out[q] = s[q];
+                });
+                d.pieces(j + hi, run - hi, zero);
             } else {
-                for (index_t q = 0; q < run; ++q) {
-                    const index_t ix = (ox0 + q) * g.s - g.p + kx;
-                    out[q] = (ix >= 0 && ix < g.W) ? src[ix] : T(0);
-                }
+                d.pieces(j, run, [&](T* out, index_t off, index_t c) {
+                    for (index_t q = 0; q < c; ++q) {
+                        const index_t ix = (ox0 + off + q) * g.s - g.p + kx;
+                        out[q] = (ix >= 0 && ix < g.W) ? src[ix] : T(0);
+                    }
+                });
             }
         }
         j += run;
@@ -150,7 +178,7 @@ void im2col(const T* x, const ConvGeom& g, Tile tile, index_t total, T* col) {
     ColumnTable table;
     if (use_column_table(g)) table = make_column_table(g, tile.j0, len, scratch<index_t>(8, 3 * len));
     for (index_t r = 0; r < g.K(); ++r) {
-        patch_row(x, g, tile.j0, len, r, col + r * tile.len, use_column_table(g) ? &table : nullptr);
+        patch_row(x, g, tile.j0, len, r, RowDest<T>{col + r * tile.len}, use_column_table(g) ? &table : nullptr);
         std::fill(col + r * tile.len + len, col + (r + 1) * tile.len, T(0));
     }
 }
@@ -160,14 +188,13 @@ inline constexpr bool packed_sgemm = true;
 // The patch matrix (K x len) packed as the B operand of sgemm::packed.
 inline void im2col_packed(const float* x, const ConvGeom& g, index_t j0, index_t len, float* col) {
     using namespace sgemm;
+    static_assert(RowDest<float>::lanes == NR, "patch rows are written in the GEMM's strip width");
     const index_t K = g.K(), lanes = round_up(len, NR);
-    float* row = scratch<float>(7, lanes);
-    std::fill(row + len, row + lanes, 0.0f);
     ColumnTable table;
     if (use_column_table(g)) table = make_column_table(g, j0, len, scratch<index_t>(8, 3 * len));
     for (index_t r = 0; r < K; ++r) {
-        patch_row(x, g, j0, len, r, row, use_column_table(g) ? &table : nullptr);
-        for (index_t j = 0; j < lanes; j += NR) std::memcpy(col + packed_b_index(K, r, j), row + j, NR * sizeof(float));
+        patch_row(x, g, j0, len, r, RowDest<float>{col + r * NR, K * NR}, use_column_table(g) ? &table : nullptr);
+        if (lanes > len) std::fill(col + packed_b_index(K, r, len), col + packed_b_index(K, r, len) + (lanes - len), 0.0f);
     }
 }
 // The transposed patch matrix (len x K) packed as the B operand: the backward-weights GEMM.
@@ -187,7 +214,7 @@ inline void im2col_packed_transposed(const float* x, const ConvGeom& g, index_t 
             const index_t cl = std::min(chunk, len - c0);
             const ColumnTable t = use_column_table(g) ? table.shifted(c0) : ColumnTable{};
             for (index_t q = 0; q < nr; ++q)
-                patch_row(x, g, j0 + c0, cl, r0 + q, rows + q * chunk, use_column_table(g) ? &t : nullptr);
+                patch_row(x, g, j0 + c0, cl, r0 + q, RowDest<float>{rows + q * chunk}, use_column_table(g) ? &t : nullptr);
             for (index_t q = nr; q < NR; ++q) std::fill(rows + q * chunk, rows + q * chunk + cl, 0.0f);
             for (index_t j = 0; j < cl; ++j) {
                 float* d = strip + (c0 + j) * NR;
