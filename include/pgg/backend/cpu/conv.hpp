@@ -286,6 +286,14 @@ void scatter_samples(const T* out, index_t ld, const ConvGeom& g, index_t j0, in
 // y = conv(x, w) + beta * y on raw NCHW buffers.
 template <class T>
 void conv_forward(const T* x, const T* w, T* y, const ConvGeom& g, T beta) {
+#if defined(__AVX512F__)
+    if constexpr (std::is_same_v<T, float>) {
+        if (direct::forward_eligible(g.s, g.Cin, g.Wo)) {
+            direct::forward(x, w, y, g.N, g.Cin, g.H, g.W, g.Cout, g.Ho, g.Wo, g.k, g.p, beta, max_threads() > 1 && !in_parallel());
+            return;
+        }
+    }
+#endif
     const Tiling tl = make_tiling<T>(g);
     const index_t total = g.N * g.HWo(), K = g.K(), hwo = g.HWo();
     const T* wp = w;

@@ -65,6 +65,26 @@ void block_rows(int r, const Band& b, const index_t* roff, float* dw, index_t K)
 // Where it beats im2col + GEMM (measured, docs/performance.md): bands of at least 1024 pixels, so
 // that the horizontal sums stay cheap, and at most 128 input channels, above which the GEMM's
 // packed panels reuse the cache better.
+// Copies input rows [iy0, iy0 + count) of every channel of one sample into `band` (channel
+// planes `plane` floats apart, rows `wp` wide), with `pad` zero columns on the left, zeros past the
+// image and zero rows outside it.
+inline void fill_band(const float* x, index_t Cin, index_t H, index_t W, index_t iy0, index_t count, index_t pad, index_t wp,
+                      index_t plane, float* band) {
+    for (index_t ci = 0; ci < Cin; ++ci)
+        for (index_t t = 0; t < count; ++t) {
+            float* d = band + ci * plane + t * wp;
+            const index_t iy = iy0 + t;
+            if (iy < 0 || iy >= H) {
+                std::fill(d, d + wp, 0.0f);
+                continue;
+            }
+            const index_t left = std::min(pad, wp), copy = std::clamp<index_t>(wp - pad, 0, W);
+            std::fill(d, d + left, 0.0f);
+            std::memcpy(d + left, x + (ci * H + iy) * W, copy * sizeof(float));
+            std::fill(d + left + copy, d + wp, 0.0f);
+        }
+}
+
 inline bool eligible(index_t stride, index_t cin, index_t wo) { return stride == 1 && wo % 16 == 0 && wo >= 64 && cin <= 128; }
 
 // acc[co * K + r] += dW over every sample; `partial` holds one Cout x K block per thread.
@@ -79,19 +99,7 @@ inline void backward_weights(const float* x, const float* dy, index_t N, index_t
     auto task = [&](index_t t, float* acc) {
         const index_t n = t / bands, oy0 = (t % bands) * band_rows, rows = std::min(band_rows, Ho - oy0);
         float* xb = scratch<float>(9, Cin * plane);
-        for (index_t ci = 0; ci < Cin; ++ci)
-            for (index_t tr = 0; tr < rows + k - 1; ++tr) {
-                float* d = xb + ci * plane + tr * wp;
-                const index_t iy = oy0 - p + tr;
-                if (iy < 0 || iy >= H) {
-                    std::fill(d, d + wp, 0.0f);
-                    continue;
-                }
-                const index_t left = std::min(p, wp), copy = std::clamp<index_t>(wp - p, 0, W);
-                std::fill(d, d + left, 0.0f);
-                std::memcpy(d + left, x + ((n * Cin + ci) * H + iy) * W, copy * sizeof(float));
-                std::fill(d + left + copy, d + wp, 0.0f);
-            }
+        fill_band(x + n * Cin * H * W, Cin, H, W, oy0 - p, rows + k - 1, p, wp, plane, xb);
         const Band b{dy + n * Cout * hwo + oy0 * Wo, hwo, xb, rows, Wo, wp};
         for (index_t co = 0; co < Cout; co += CB) {
             const int c = int(std::min<index_t>(CB, Cout - co));
@@ -115,6 +123,93 @@ inline void backward_weights(const float* x, const float* dy, index_t N, index_t
         for (index_t t = 0; t < tasks; ++t) task(t, partial + thread_id() * wsize);
     } else {
         for (index_t t = 0; t < tasks; ++t) task(t, partial);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Direct forward (implicit GEMM) for stride 1 and few input channels: the sgemm micro-kernel's
+// 12 x 32 register block, with its B operand read straight from the padded input rows at the
+// offset of each kernel tap instead of from a patch matrix.
+
+inline constexpr index_t FM = 12, FN = 32;
+
+inline bool forward_eligible(index_t stride, index_t cin, index_t wo) { return stride == 1 && wo % FN == 0 && cin <= 64; }
+
+template <int M>
+void forward_block(index_t K, const float* __restrict w, const float* __restrict xrow, const index_t* __restrict roff,
+                   float* __restrict y, index_t hwo, float beta) {
+    __m512 acc[M][2];
+    for (int i = 0; i < M; ++i) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+    for (index_t r = 0; r < K; ++r) {
+        const float* b = xrow + roff[r];
+        const __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
+#pragma GCC unroll 12
+        for (int i = 0; i < M; ++i) {
+            const __m512 a = _mm512_set1_ps(w[r * FM + i]);
+            acc[i][0] = _mm512_fmadd_ps(a, b0, acc[i][0]);
+            acc[i][1] = _mm512_fmadd_ps(a, b1, acc[i][1]);
+        }
+    }
+    const __m512 vb = _mm512_set1_ps(beta);
+    for (int i = 0; i < M; ++i) {
+        float* row = y + i * hwo;
+        if (beta != 0.0f) {
+            acc[i][0] = _mm512_fmadd_ps(vb, _mm512_loadu_ps(row), acc[i][0]);
+            acc[i][1] = _mm512_fmadd_ps(vb, _mm512_loadu_ps(row + 16), acc[i][1]);
+        }
+        _mm512_storeu_ps(row, acc[i][0]);
+        _mm512_storeu_ps(row + 16, acc[i][1]);
+    }
+}
+
+// y = conv(x, w) + beta * y for stride 1, any kernel and padding, Wo a multiple of 32.
+inline void forward(const float* x, const float* w, float* y, index_t N, index_t Cin, index_t H, index_t W, index_t Cout,
+                    index_t Ho, index_t Wo, index_t k, index_t p, float beta, bool parallel) {
+    const index_t K = Cin * k * k, wp = Wo + k - 1, hwo = Ho * Wo, strips = (Cout + FM - 1) / FM;
+    const index_t band_rows = std::clamp<index_t>(1024 / Wo, 1, Ho), bands = (Ho + band_rows - 1) / band_rows;
+    const index_t band_h = band_rows + k - 1, plane = band_h * wp;
+    // weights as [strip][r][FM], zero-padded: one broadcast per output channel and tap
+    float* wpk = scratch<float>(6, strips * K * FM);
+    for (index_t s = 0; s < strips; ++s)
+        for (index_t r = 0; r < K; ++r)
+            for (index_t i = 0; i < FM; ++i) {
+                const index_t co = s * FM + i;
+                wpk[(s * K + r) * FM + i] = co < Cout ? w[co * K + r] : 0.0f;
+            }
+    index_t* roff = scratch<index_t>(8, K);
+    for (index_t r = 0; r < K; ++r) roff[r] = (r / (k * k)) * plane + ((r / k) % k) * wp + r % k;
+    auto task = [&](index_t t) {
+        const index_t n = t / bands, oy0 = (t % bands) * band_rows, rows = std::min(band_rows, Ho - oy0);
+        float* xb = scratch<float>(9, Cin * plane);
+        fill_band(x + n * Cin * H * W, Cin, H, W, oy0 - p, rows + k - 1, p, wp, plane, xb);
+        for (index_t oy = 0; oy < rows; ++oy)
+            for (index_t ox = 0; ox < Wo; ox += FN)
+                for (index_t s = 0; s < strips; ++s) {
+                    const float* ws = wpk + s * K * FM;
+                    const float* xr = xb + oy * wp + ox;
+                    float* yo = y + (n * Cout + s * FM) * hwo + (oy0 + oy) * Wo + ox;
+                    switch (std::min<index_t>(FM, Cout - s * FM)) {
+                    case 1: forward_block<1>(K, ws, xr, roff, yo, hwo, beta); break;
+                    case 2: forward_block<2>(K, ws, xr, roff, yo, hwo, beta); break;
+                    case 3: forward_block<3>(K, ws, xr, roff, yo, hwo, beta); break;
+                    case 4: forward_block<4>(K, ws, xr, roff, yo, hwo, beta); break;
+                    case 5: forward_block<5>(K, ws, xr, roff, yo, hwo, beta); break;
+                    case 6: forward_block<6>(K, ws, xr, roff, yo, hwo, beta); break;
+                    case 7: forward_block<7>(K, ws, xr, roff, yo, hwo, beta); break;
+                    case 8: forward_block<8>(K, ws, xr, roff, yo, hwo, beta); break;
+                    case 9: forward_block<9>(K, ws, xr, roff, yo, hwo, beta); break;
+                    case 10: forward_block<10>(K, ws, xr, roff, yo, hwo, beta); break;
+                    case 11: forward_block<11>(K, ws, xr, roff, yo, hwo, beta); break;
+                    default: forward_block<12>(K, ws, xr, roff, yo, hwo, beta); break;
+                    }
+                }
+    };
+    const index_t tasks = N * bands;
+    if (parallel) {
+#pragma omp parallel for schedule(dynamic, 1)
+        for (index_t t = 0; t < tasks; ++t) task(t);
+    } else {
+        for (index_t t = 0; t < tasks; ++t) task(t);
     }
 }
 
