@@ -42,6 +42,7 @@ std::vector<ConvCase> conv_cases() {
         {5, 16, 4, 4, 16, 3, 1, 1},  {1, 2, 64, 64, 3, 4, 2, 1}, {1, 3, 5, 5, 2, 3, 1, 4},
         // stride 1, output widths that are multiples of 16 and at least 64 (the direct weight gradient)
         {2, 5, 20, 64, 7, 3, 1, 1},  {1, 3, 9, 66, 5, 3, 1, 0},  {2, 4, 5, 64, 9, 1, 1, 0},  {1, 2, 6, 61, 3, 2, 1, 2},
+        {3, 6, 16, 16, 13, 3, 1, 1}, {2, 3, 6, 18, 4, 3, 1, 0}, // 16 wide: two rows per block
     };
     pgg::Generator g(2024);
     Tensor<double> r({8 * 6});
