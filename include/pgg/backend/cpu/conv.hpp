@@ -199,7 +199,7 @@ inline void im2col_packed(const float* x, const ConvGeom& g, index_t j0, index_t
 }
 // The transposed patch matrix (len x K) packed as the B operand: the backward-weights GEMM.
 // Patch rows are built for one strip of NR rows and a chunk of pixels at a time (in L1), then
-// transposed so that every write fills consecutive lanes.
+// transposed 16 x 16 in registers so that every write fills consecutive lanes.
 inline void im2col_packed_transposed(const float* x, const ConvGeom& g, index_t j0, index_t len, float* col) {
     using namespace sgemm;
     constexpr index_t chunk = 96; // NR x chunk floats = 12 KiB
@@ -216,11 +216,16 @@ inline void im2col_packed_transposed(const float* x, const ConvGeom& g, index_t 
             for (index_t q = 0; q < nr; ++q)
                 patch_row(x, g, j0 + c0, cl, r0 + q, RowDest<float>{rows + q * chunk}, use_column_table(g) ? &t : nullptr);
             for (index_t q = nr; q < NR; ++q) std::fill(rows + q * chunk, rows + q * chunk + cl, 0.0f);
-            for (index_t j = 0; j < cl; ++j) {
-                float* d = strip + (c0 + j) * NR;
-#pragma omp simd
-                for (index_t q = 0; q < NR; ++q) d[q] = rows[q * chunk + j];
-            }
+            index_t j = 0;
+            for (; j + 16 <= cl; j += 16) // 16 x 16 blocks in registers
+                for (index_t h = 0; h < NR; h += 16) {
+                    __m512 v[16];
+                    for (int i = 0; i < 16; ++i) v[i] = _mm512_loadu_ps(rows + (h + i) * chunk + j);
+                    transpose16(v);
+                    for (int i = 0; i < 16; ++i) _mm512_storeu_ps(strip + (c0 + j + i) * NR + h, v[i]);
+                }
+            for (; j < cl; ++j)
+                for (index_t q = 0; q < NR; ++q) strip[(c0 + j) * NR + q] = rows[q * chunk + j];
         }
     }
 }
