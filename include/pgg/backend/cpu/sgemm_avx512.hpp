@@ -179,29 +179,35 @@ inline void packed(index_t m, index_t n, index_t k, float alpha, const float* Ap
                    index_t ldc) {
     alignas(64) float edge[MR * NR];
     const index_t mpad = round_up(m, MR);
-    for (index_t pc = 0; pc < k; pc += KC) {
-        const index_t kc = std::min(KC, k - pc);
-        const float b_beta = pc == 0 ? beta : 1.0f;
-        auto block = [&](index_t ir, index_t jr) {
-            const index_t rows = std::min(MR, m - ir), cols = std::min(NR, n - jr);
-            const float* a = Ap + pc * mpad + ir * kc;
-            const float* b = Bp + jr * k + pc * NR;
-            float* c = C + ir * ldc + jr;
-            if (rows == MR && cols == NR) {
-                kernel(kc, a, b, c, ldc, alpha, b_beta);
-            } else { // partial block: compute in full, merge the valid part
-                kernel(kc, a, b, edge, NR, alpha, 0.0f);
-                for (index_t r = 0; r < rows; ++r)
-                    for (index_t q = 0; q < cols; ++q)
-                        c[r * ldc + q] = edge[r * NR + q] + (b_beta == 0.0f ? 0.0f : b_beta * c[r * ldc + q]);
+    // Wide C (a weight gradient) in column blocks of 256, so that each block of C stays in L2 over all
+    // K steps instead of being read from memory again for every K step.
+    const index_t nblock = n <= m ? n : 256;
+    for (index_t jc = 0; jc < n; jc += nblock) {
+        const index_t nc = std::min(nblock, n - jc);
+        for (index_t pc = 0; pc < k; pc += KC) {
+            const index_t kc = std::min(KC, k - pc);
+            const float b_beta = pc == 0 ? beta : 1.0f;
+            auto block = [&](index_t ir, index_t jr) {
+                const index_t rows = std::min(MR, m - ir), cols = std::min(NR, n - jr);
+                const float* a = Ap + pc * mpad + ir * kc;
+                const float* b = Bp + jr * k + pc * NR;
+                float* c = C + ir * ldc + jr;
+                if (rows == MR && cols == NR) {
+                    kernel(kc, a, b, c, ldc, alpha, b_beta);
+                } else { // partial block: compute in full, merge the valid part
+                    kernel(kc, a, b, edge, NR, alpha, 0.0f);
+                    for (index_t r = 0; r < rows; ++r)
+                        for (index_t q = 0; q < cols; ++q)
+                            c[r * ldc + q] = edge[r * NR + q] + (b_beta == 0.0f ? 0.0f : b_beta * c[r * ldc + q]);
+                }
+            };
+            if (n <= m) {
+                for (index_t ir = 0; ir < m; ir += MR)
+                    for (index_t jr = jc; jr < jc + nc; jr += NR) block(ir, jr);
+            } else {
+                for (index_t jr = jc; jr < jc + nc; jr += NR)
+                    for (index_t ir = 0; ir < m; ir += MR) block(ir, jr);
             }
-        };
-        if (n <= m) {
-            for (index_t ir = 0; ir < m; ir += MR)
-                for (index_t jr = 0; jr < n; jr += NR) block(ir, jr);
-        } else {
-            for (index_t jr = 0; jr < n; jr += NR)
-                for (index_t ir = 0; ir < m; ir += MR) block(ir, jr);
         }
     }
 }
