@@ -178,11 +178,14 @@ struct Select : ExprTag {
             PGG_CHECK(c.shape() == ab.shape(), "pgg: where() condition of shape ", c.shape(), " and values of shape ",
                       ab.shape());
     }
+    // Both branches are evaluated (every read is in bounds), so the choice compiles to a blend.
     PGG_HD PGG_INLINE value_type operator[](index_t k) const {
-        return c[k] != typename C::value_type(0) ? ab.l[k] : ab.r[k];
+        const value_type a = ab.l[k], b = ab.r[k];
+        return c[k] != typename C::value_type(0) ? a : b;
     }
     PGG_HD PGG_INLINE value_type at(index_t o, index_t i) const {
-        return c.at(o, i) != typename C::value_type(0) ? ab.l.at(o, i) : ab.r.at(o, i);
+        const value_type a = ab.l.at(o, i), b = ab.r.at(o, i);
+        return c.at(o, i) != typename C::value_type(0) ? a : b;
     }
     bool bound() const { return c.bound() || ab.bound(); }
     Shape shape() const { return c.bound() ? c.shape() : ab.shape(); }

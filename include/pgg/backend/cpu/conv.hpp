@@ -63,7 +63,7 @@ struct Tiling {
 // Columns per tile: 512, so that the packed B block of one K step (384 x 512 floats) stays in L2.
 template <class T>
 inline Tiling make_tiling(const ConvGeom& g) {
-    const index_t target = 512; // columns: the packed B block of one K step (512 x 384 floats) stays in L2
+    const index_t target = 512;
     const index_t hwo = g.HWo(), total = g.N * hwo;
     Tiling t{0, 0, hwo, hwo >= target / 2};
     if (t.per_sample) {
