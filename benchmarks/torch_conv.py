@@ -1,0 +1,54 @@
+#!/usr/bin/env python3
+"""The peer of bench_conv: the same 3x3 convolution passes in PyTorch (Debian's python3-torch, CPU).
+
+Run with Debian's interpreter: /usr/bin/python3 benchmarks/torch_conv.py [--threads 2]
+Prints GFLOP/s per (channels, resolution, batch, pass), as bench_conv does.
+"""
+import argparse
+import time
+
+import torch
+
+SHAPES = [(512, 4, 128), (512, 8, 128), (512, 16, 128), (512, 32, 64),
+          (256, 64, 32), (128, 128, 16), (64, 256, 8), (32, 512, 4)]
+PASSES = ["forward", "backward_data", "backward_weights"]
+
+
+def best_time(fn, min_time=1.0, min_reps=3):
+    fn()  # warm-up
+    times, total = [], 0.0
+    while total < min_time or len(times) < min_reps:
+        t0 = time.perf_counter()
+        fn()
+        dt = time.perf_counter() - t0
+        times.append(dt)
+        total += dt
+    return sorted(times)[len(times) // 2]  # median
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--threads", type=int, default=2)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, mkldnn {torch.backends.mkldnn.is_available()}")
+    with torch.no_grad():
+        for c, r, n in SHAPES:
+            x = torch.randn(n, c, r, r)
+            w = torch.randn(c, c, 3, 3)
+            dy = torch.randn(n, c, r, r)
+            flops = 2.0 * n * c * c * 9 * r * r
+            ops = {
+                "forward": lambda: torch.nn.functional.conv2d(x, w, padding=1),
+                "backward_data": lambda: torch.ops.aten.convolution_backward(
+                    dy, x, w, None, [1, 1], [1, 1], [1, 1], False, [0, 0], 1, [True, False, False]),
+                "backward_weights": lambda: torch.ops.aten.convolution_backward(
+                    dy, x, w, None, [1, 1], [1, 1], [1, 1], False, [0, 0], 1, [False, True, False]),
+            }
+            for p in PASSES:
+                t = best_time(ops[p])
+                print(f"C {c:3d} R {r:3d} N {n:3d} {p:17s} {t * 1e3:9.1f} ms {flops / t / 1e9:7.1f} GFLOP/s", flush=True)
+
+
+if __name__ == "__main__":
+    main()
