@@ -184,7 +184,6 @@ void im2col(const T* x, const ConvGeom& g, Tile tile, index_t total, T* col) {
 }
 
 #if defined(__AVX512F__)
-inline constexpr bool packed_sgemm = true;
 // The patch matrix (K x len) packed as the B operand of sgemm::packed.
 inline void im2col_packed(const float* x, const ConvGeom& g, index_t j0, index_t len, float* col) {
     using namespace sgemm;
@@ -229,8 +228,6 @@ inline void im2col_packed_transposed(const float* x, const ConvGeom& g, index_t 
         }
     }
 }
-#else
-inline constexpr bool packed_sgemm = false;
 #endif
 
 // Adds the patch matrix of a tile back into the input gradient (the transpose of im2col).
@@ -301,23 +298,28 @@ void conv_forward(const T* x, const T* w, T* y, const ConvGeom& g, T beta) {
 #endif
     const Tiling tl = make_tiling<T>(g);
     const index_t total = g.N * g.HWo(), K = g.K(), hwo = g.HWo();
-    const T* wp = w;
-    if constexpr (packed_sgemm && std::is_same_v<T, float>) { // weights packed once, shared by the tiles
+    [[maybe_unused]] const T* wp = w;
+#if defined(__AVX512F__)
+    if constexpr (std::is_same_v<T, float>) { // weights packed once, shared by the tiles
         float* p = scratch<float>(6, sgemm::packed_a_size(g.Cout, K));
         sgemm::pack_a_all(false, w, K, g.Cout, K, p);
         wp = p;
     }
+#endif
     for_each_tile(tl.count, tiles_in_parallel(tl.count), [&](index_t t) {
         const Tile tile = tl.tile(t);
         const index_t len = std::min(tile.len, total - tile.j0);
         T* dst = tl.per_sample ? y + (tile.j0 / hwo) * g.Cout * hwo + tile.j0 % hwo : scratch<T>(1, g.Cout * tile.len);
         const index_t ldd = tl.per_sample ? hwo : tile.len;
         const T dst_beta = tl.per_sample ? beta : T(0);
-        if constexpr (packed_sgemm && std::is_same_v<T, float>) {
+#if defined(__AVX512F__)
+        if constexpr (std::is_same_v<T, float>) {
             float* col = scratch<float>(0, sgemm::packed_b_size(K, len));
             im2col_packed(x, g, tile.j0, len, col);
             sgemm::packed(g.Cout, len, K, 1.0f, wp, col, dst_beta, dst, ldd);
-        } else {
+        } else
+#endif
+        {
             T* col = scratch<T>(0, K * tile.len);
             im2col(x, g, tile, total, col);
             gemm(false, false, g.Cout, len, K, T(1), w, K, col, tile.len, dst_beta, dst, ldd);
@@ -413,13 +415,16 @@ void conv_backward_weights(const T* x, const T* dy, T* dw, const ConvGeom& g, T 
                 }
             dyt = buf, lddy = tile.len;
         }
-        if constexpr (packed_sgemm && std::is_same_v<T, float>) {
+#if defined(__AVX512F__)
+        if constexpr (std::is_same_v<T, float>) {
             float* ap = scratch<float>(6, sgemm::packed_a_size(g.Cout, len));
             sgemm::pack_a_all(false, dyt, lddy, g.Cout, len, ap);
             float* col = scratch<float>(0, sgemm::packed_b_size(len, K));
             im2col_packed_transposed(x, g, tile.j0, len, col);
             sgemm::packed(g.Cout, K, len, 1.0f, ap, col, 1.0f, acc, K);
-        } else {
+        } else
+#endif
+        {
             T* col = scratch<T>(0, K * tile.len);
             im2col(x, g, tile, total, col);
             gemm(false, true, g.Cout, K, len, T(1), dyt, lddy, col, tile.len, T(1), acc, K);

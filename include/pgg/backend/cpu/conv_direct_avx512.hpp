@@ -46,8 +46,14 @@ void block(const Band& b, const index_t* roff, float* dw, index_t K) {
             }
         }
     }
+    alignas(64) float lanes[16]; // a plain horizontal sum (GCC 12 warns inside _mm512_reduce_add_ps)
     for (int c = 0; c < C; ++c)
-        for (int r = 0; r < R; ++r) dw[c * K + r] += _mm512_reduce_add_ps(acc[c][r]);
+        for (int r = 0; r < R; ++r) {
+            _mm512_store_ps(lanes, acc[c][r]);
+            float s = 0.0f;
+            for (int l = 0; l < 16; ++l) s += lanes[l];
+            dw[c * K + r] += s;
+        }
 }
 
 template <int C>
