@@ -16,3 +16,6 @@
 #include "backend/cpu/gemm.hpp"
 #include "backend/cpu/conv.hpp"
 #include "backend/cpu/resample.hpp"
+#include "backend/cpu/stddev.hpp"
+
+#include "nn.hpp"

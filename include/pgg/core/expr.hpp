@@ -154,7 +154,7 @@ struct Binary : ExprTag {
     void bind(const Shape& s) {
         if (!l.bound()) l.bind(s);
         if (!r.bound()) r.bind(s);
-        PGG_CHECK(shape() == s, "pgg: expression of shape ", shape(), " assigned to shape ", s);
+        PGG_CHECK(!bound() || shape() == s, "pgg: expression of shape ", shape(), " assigned to shape ", s);
     }
 };
 

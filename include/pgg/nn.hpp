@@ -1,0 +1,11 @@
+#pragma once
+// The layers and their composition.
+#include "nn/activation.hpp"
+#include "nn/conv.hpp"
+#include "nn/dense.hpp"
+#include "nn/dropout.hpp"
+#include "nn/layer.hpp"
+#include "nn/minibatch_stddev.hpp"
+#include "nn/pixel_norm.hpp"
+#include "nn/resample.hpp"
+#include "nn/sequential.hpp"

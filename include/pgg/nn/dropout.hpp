@@ -1,0 +1,57 @@
+#pragma once
+// GaussianDropout (Srivastava et al. 2014): in training, multiplies by noise ~ N(1, p / (1 - p)), which
+// matches the variance of dropout with rate p without zeroing units; in inference, the identity.
+// Kept active at inference by train(true), it gives Monte-Carlo dropout samples.
+#include <cmath>
+
+#include "../core/ops.hpp"
+#include "../core/random.hpp"
+#include "layer.hpp"
+
+namespace pgg::nn {
+
+template <float Rate = 0.5f>
+struct GaussianDropout {
+    static_assert(Rate >= 0.0f && Rate < 1.0f, "GaussianDropout: the rate must lie in [0, 1)");
+    static constexpr int in_channels = any;
+    static constexpr int out_channels = same;
+
+    template <class T, class D>
+    struct bind {
+        using value_type = T;
+        using device_type = D;
+        using Spec = GaussianDropout;
+
+        // The noise stream; seed it (and save it in checkpoints) for reproducible runs.
+        Generator generator{0x5eed, 0xd40};
+
+        void train(bool on) { training_ = on; }
+        bool training() const { return training_; }
+
+        const Tensor<T, D>& forward(const Tensor<T, D>& x) {
+            x_shape_ = x.shape();
+            if (!training_ || Rate == 0.0f) {
+                y_ = x;
+                return y_;
+            }
+            fill_normal(detail::ensure(noise_, x.shape()), generator, T(1), T(std::sqrt(Rate / (1.0 - Rate))));
+            detail::ensure(y_out_, x.shape()) = x * noise_;
+            y_ = y_out_;
+            return y_;
+        }
+        void backward(const Tensor<T, D>& dy, Tensor<T, D>& dx, Accumulate acc = {}) {
+            if (!training_ || Rate == 0.0f) detail::write_grad(dx, dy, acc.input);
+            else detail::write_grad(dx, dy * noise_, acc.input);
+        }
+        template <class F>
+        void for_each_parameter(F&&, const std::string& = "") {}
+        void reset_parameters(Generator&) {}
+
+    private:
+        bool training_ = true;
+        Shape x_shape_;
+        Tensor<T, D> y_, y_out_, noise_;
+    };
+};
+
+} // namespace pgg::nn

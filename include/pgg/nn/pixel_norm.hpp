@@ -1,0 +1,43 @@
+#pragma once
+// PixelNorm (Karras et al.): each pixel's feature vector scaled to unit mean square,
+// y = x / sqrt(mean over channels of x^2 + 1e-8). Used in the generator only, so no tangent path.
+#include "../core/ops.hpp"
+#include "layer.hpp"
+
+namespace pgg::nn {
+
+struct PixelNorm {
+    static constexpr int in_channels = any;
+    static constexpr int out_channels = same;
+
+    template <class T, class D>
+    struct bind {
+        using value_type = T;
+        using device_type = D;
+        using Spec = PixelNorm;
+        static constexpr T eps = T(1e-8);
+
+        const Tensor<T, D>& forward(const Tensor<T, D>& x) {
+            x_ = x;
+            r_ = mean_over_channels(square(x));
+            r_ = rsqrt(r_ + eps);
+            detail::ensure(y_, x.shape()) = x * per_pixel(r_);
+            return y_;
+        }
+        // dx = r dy - x r^3 mean_c(x dy)
+        void backward(const Tensor<T, D>& dy, Tensor<T, D>& dx, Accumulate acc = {}) {
+            m_ = mean_over_channels(x_ * dy);
+            m_ = m_ * r_ * r_ * r_;
+            detail::write_grad(dx, per_pixel(r_) * dy - x_ * per_pixel(m_), acc.input);
+        }
+        template <class F>
+        void for_each_parameter(F&&, const std::string& = "") {}
+        void reset_parameters(Generator&) {}
+        void train(bool) {}
+
+    private:
+        Tensor<T, D> x_, y_, r_, m_;
+    };
+};
+
+} // namespace pgg::nn

@@ -1,0 +1,107 @@
+#include "layer_check.hpp"
+
+using namespace pgg;
+using namespace pgg::nn;
+using pggtest::check_layer;
+using pggtest::check_layer_tangent;
+
+TEST_CASE("Conv2d: gradients, with and without equalized learning rate", "[layer]") {
+    check_layer<Conv2d<3, 4, 3>>({2, 3, 5, 6});
+    check_layer<Conv2d<3, 4, 3, equalized>>({2, 3, 5, 6});
+    check_layer<Conv2d<2, 3, 1, LayerOptions{.bias = false}>>({1, 2, 4, 3});
+    check_layer<Conv2d<2, 3, 4, LayerOptions{.stride = 2, .padding = 1}>>({2, 2, 6, 6});
+    check_layer<Conv2d<2, 3, 3>>({1, 2, 3, 64}); // wide rows: the direct CPU kernels (in float)
+    check_layer_tangent<Conv2d<3, 4, 3, equalized>>({2, 3, 5, 6});
+    check_layer_tangent<Conv2d<2, 3, 1, equalized_gain<1.0f>>>({2, 2, 4, 4});
+}
+
+TEST_CASE("Conv2d: equalized learning rate scales by gain / sqrt(fan_in)", "[layer]") {
+    Net<Conv2d<2, 1, 1, equalized_gain<2.0f>>> c;
+    Generator g(3);
+    c.reset_parameters(g);
+    CHECK(max(abs(c.bias)) == 0.0f);
+    c.weight = Tensor<float>::from({1, 2, 1, 1}, {1.0f, 1.0f}).expr() * 1.0f;
+    auto x = Tensor<float>::from({1, 2, 1, 1}, {3.0f, 5.0f});
+    CHECK(c.forward(x).data()[0] == Approx((3 + 5) * 2.0 / std::sqrt(2.0)));
+}
+
+TEST_CASE("ConvTranspose2d: gradients", "[layer]") {
+    check_layer<ConvTranspose2d<3, 2, 4>>({2, 3, 3, 4});
+    check_layer<ConvTranspose2d<2, 3, 2, LayerOptions{.stride = 2, .padding = 0}>>({1, 2, 3, 3});
+    Net<ConvTranspose2d<3, 2, 4>> up;
+    CHECK(up.forward(Tensor<float>({1, 3, 8, 8})).shape() == Shape{1, 2, 16, 16});
+}
+
+TEST_CASE("Dense: gradients", "[layer]") {
+    check_layer<Dense<12, 5>>({3, 12});
+    check_layer<Dense<12, 5, equalized>>({3, 12});
+    check_layer_tangent<Dense<12, 5, equalized>>({3, 12});
+    Net<Dense<4, 2>> d;
+    CHECK_THROWS_WITH(d.forward(Tensor<float>({3, 5})), Catch::Contains("should be (N, 4)"));
+}
+
+TEST_CASE("activations: gradients and curvature", "[layer]") {
+    check_layer<LeakyReLU<>>({2, 3, 4, 5});
+    check_layer<ReLU>({2, 3, 4, 5});
+    check_layer<Sigmoid>({2, 3, 4, 5});
+    check_layer<Tanh>({2, 3, 4, 5});
+    check_layer_tangent<LeakyReLU<>>({2, 3, 4, 5});
+    check_layer_tangent<Sigmoid>({2, 3, 4, 5});
+    check_layer_tangent<Tanh>({2, 3, 4, 5});
+}
+
+TEST_CASE("PixelNorm: unit mean square per pixel, gradients", "[layer]") {
+    check_layer<PixelNorm>({2, 5, 3, 3});
+    Net<PixelNorm> pn;
+    auto x = pggtest::random_tensor<float>({2, 16, 4, 4}, 9);
+    Tensor<float> ms = mean_over_channels(square(pn.forward(x)));
+    CHECK(max(abs(ms - 1.0f)) < 1e-5f);
+}
+
+TEST_CASE("resampling layers: gradients and tangents", "[layer]") {
+    check_layer<Upsample2x>({2, 3, 3, 4});
+    check_layer<AvgPool2x>({2, 3, 4, 6});
+    check_layer<MaxPool2x>({2, 3, 4, 6});
+    check_layer<Flatten>({2, 3, 2, 2});
+    check_layer<Reshape<3, 2, 2>>({2, 12});
+    check_layer_tangent<Upsample2x>({2, 3, 3, 4});
+    check_layer_tangent<AvgPool2x>({2, 3, 4, 6});
+    check_layer_tangent<Flatten>({2, 3, 2, 2});
+    check_layer_tangent<Reshape<3, 2, 2>>({2, 12});
+}
+
+TEST_CASE("MinibatchStddev: strided groups, gradients and curvature", "[layer]") {
+    // 8 samples in groups of 4: sample i in group i mod 2
+    Net<MinibatchStddev<4>, double> mb;
+    auto x = pggtest::random_tensor<double>({8, 3, 2, 2}, 4);
+    const Tensor<double>& y = mb.forward(x);
+    REQUIRE(y.shape() == Shape{8, 4, 2, 2});
+    for (int m = 0; m < 2; ++m) {
+        double s = 0;
+        for (index_t q = 0; q < 12; ++q) {
+            double mu = 0, var = 0;
+            for (int j = 0; j < 4; ++j) mu += x.data()[(m + 2 * j) * 12 + q] / 4;
+            for (int j = 0; j < 4; ++j) var += std::pow(x.data()[(m + 2 * j) * 12 + q] - mu, 2) / 4;
+            s += std::sqrt(var + 1e-8) / 12;
+        }
+        for (int j = 0; j < 4; ++j) CHECK(y.at(m + 2 * j, 3, 1, 1) == Approx(s).epsilon(1e-12));
+    }
+    CHECK(y.at(5, 1, 0, 1) == x.at(5, 1, 0, 1));
+    check_layer<MinibatchStddev<4>>({8, 3, 2, 2});
+    check_layer<MinibatchStddev<4>>({2, 3, 2, 2}); // group = min(4, N)
+    check_layer_tangent<MinibatchStddev<4>>({8, 3, 2, 2});
+    check_layer_tangent<MinibatchStddev<2>>({4, 2, 3, 3});
+    CHECK_THROWS_WITH(mb.forward(Tensor<double>({6, 3, 2, 2})), Catch::Contains("not divisible by the group size 4"));
+}
+
+TEST_CASE("GaussianDropout: noise N(1, p/(1-p)) in training, identity in inference", "[layer]") {
+    using Drop = GaussianDropout<0.2f>;
+    check_layer<Drop>({2, 3, 4, 4}, {}, [](Net<Drop, double>& l) { l.generator.offset = 0; }); // fixed noise
+    Net<Drop> d;
+    Tensor<float> ones = Tensor<float>::full({64, 16, 32, 32}, 1.0f);
+    const Tensor<float>& y = d.forward(ones);
+    CHECK(mean(y) == Approx(1.0).margin(0.01));
+    CHECK(std::sqrt(mean(square(y - 1.0f))) == Approx(std::sqrt(0.2 / 0.8)).margin(0.01));
+    d.train(false);
+    CHECK(max(abs(d.forward(ones) - 1.0f)) == 0.0f);
+}

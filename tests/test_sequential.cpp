@@ -1,0 +1,79 @@
+#include "layer_check.hpp"
+
+using namespace pgg;
+using namespace pgg::nn;
+using pggtest::check_layer;
+using pggtest::check_layer_tangent;
+
+namespace {
+// A small discriminator: fromRGB, a block with a downsampling conv, minibatch stddev, the 4x4 head.
+using Block = Sequential<Named<"conv0", Conv2d<4, 4, 3, equalized>>, LeakyReLU<>, Named<"conv1", Conv2d<4, 6, 3, equalized>>,
+                         AvgPool2x, LeakyReLU<>>;
+using SmallD = Sequential<Named<"fromrgb", Conv2d<1, 4, 1, equalized>>, LeakyReLU<>, Named<"block8", Block>,
+                          MinibatchStddev<2>, Named<"conv", Conv2d<7, 6, 3, equalized>>, LeakyReLU<>, Flatten,
+                          Named<"dense0", Dense<96, 8, equalized>>, LeakyReLU<>, Named<"dense1", Dense<8, 1, equalized_gain<1.0f>>>>;
+} // namespace
+
+TEST_CASE("Sequential: parameter names map onto a PyTorch state_dict", "[sequential]") {
+    Net<SmallD> d;
+    std::vector<std::string> names;
+    for (auto& p : parameters(d)) names.push_back(p.name);
+    const std::vector<std::string> want = {"fromrgb.weight", "fromrgb.bias", "block8.conv0.weight", "block8.conv0.bias",
+                                           "block8.conv1.weight", "block8.conv1.bias", "conv.weight", "conv.bias",
+                                           "dense0.weight", "dense0.bias", "dense1.weight", "dense1.bias"};
+    CHECK(names == want);
+    Net<Sequential<Conv2d<1, 2, 3>, ReLU, Conv2d<2, 2, 3>>> plain;
+    CHECK(parameters(plain)[2].name == "2.weight");
+    STATIC_REQUIRE(SmallD::in_channels == 1);
+    STATIC_REQUIRE(SmallD::out_channels_for<1> == 1);
+    STATIC_REQUIRE(Sequential<Conv2d<3, 5, 3>, Flatten>::out_channels_for<3> == any);
+    STATIC_REQUIRE(Block::out_channels_for<4> == 6);
+}
+
+TEST_CASE("Sequential: first-order gradients of a nested network", "[sequential]") {
+    check_layer<SmallD>({4, 1, 8, 8}, {.max_points = 25});
+    check_layer<Sequential<Conv2d<2, 3, 3>, Tanh, Sequential<Upsample2x, Conv2d<3, 2, 1>>, PixelNorm>>({2, 2, 3, 3});
+}
+
+TEST_CASE("Sequential: the tangent pass of a whole discriminator", "[sequential]") {
+    check_layer_tangent<SmallD>({4, 1, 8, 8}, {.max_points = 25});
+}
+
+TEST_CASE("WGAN-GP: the penalty's gradient w.r.t. D's weights is exact", "[sequential][wgan-gp]") {
+    // P(theta) = lambda / N sum_n (|g_n| - 1)^2, g = grad_x sum D(x). Its gradient is a second
+    // derivative; forward-over-reverse gives it exactly (DESIGN.md), finite differences check it.
+    const double lambda = 10.0;
+    Net<SmallD, double> d;
+    Generator gen(5);
+    pggtest::randomize_parameters(d, gen);
+    auto x = pggtest::random_tensor<double>({4, 1, 8, 8}, 6);
+    const index_t N = x.n();
+    Tensor<double> ones({N, 1}), zeros({N, 1}), g, u;
+    ones.fill(1.0);
+    auto gradient_of_sum = [&] {
+        d.forward(x);
+        g = Tensor<double>();
+        d.backward(ones, g);
+        return g;
+    };
+    auto penalty = [&] {
+        Tensor<double> gr = gradient_of_sum();
+        Tensor<double> norm = sum_sq_per_sample(gr);
+        norm = sqrt(norm);
+        return lambda / double(N) * sum(square(norm - 1.0));
+    };
+    // exact: u = dP/dg, then the tangent pass along u with seeds (0, 1)
+    Tensor<double> gr = gradient_of_sum();
+    Tensor<double> norm = sum_sq_per_sample(gr);
+    norm = sqrt(norm);
+    u = gr * per_sample(Tensor<double>(2.0 * lambda / double(N) * (norm - 1.0) / norm));
+    d.forward_tangent(x, u);
+    Tensor<double> dx, dxt;
+    d.backward_tangent(zeros, ones, dx, dxt);
+    std::vector<Tensor<double>> exact; // copied: evaluating the penalty runs backward, which overwrites
+    d.for_each_parameter([&](const std::string&, Tensor<double>&, Tensor<double>& grad) { exact.push_back(grad.clone()); });
+    std::size_t i = 0;
+    d.for_each_parameter([&](const std::string& name, Tensor<double>& v, Tensor<double>&) {
+        pggtest::check_gradient(name.c_str(), v, exact[i++], penalty, {.max_points = 20});
+    });
+}
