@@ -12,6 +12,7 @@ packages=(
   catch2                 # tests
   libbenchmark-dev       # benchmarks
   python3-numpy          # tests that read pgg files from Python
+  dataset-fashion-mnist  # the fashion_mnist example and its test
 )
 
 missing=()

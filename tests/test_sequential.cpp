@@ -77,3 +77,28 @@ TEST_CASE("WGAN-GP: the penalty's gradient w.r.t. D's weights is exact", "[seque
         pggtest::check_gradient(name.c_str(), v, exact[i++], penalty, {.max_points = 20});
     });
 }
+
+TEST_CASE("WGAN-GP: the whole discriminator loss, penalty included, has exact gradients", "[sequential][wgan-gp]") {
+    Net<SmallD, double> d;
+    Generator init(8);
+    pggtest::randomize_parameters(d, init);
+    auto real = pggtest::random_tensor<double>({4, 1, 8, 8}, 9), fake = pggtest::random_tensor<double>({4, 1, 8, 8}, 10);
+    const WganGpOptions opt{.lambda = 10.0, .drift = 1e-3, .norm_scale = 2.0};
+    const Generator draws(11);
+    Generator g = draws;
+    const WganGpParts parts = wgan_gp_discriminator(d, real, fake, g, opt);
+    CHECK(parts.loss == Approx(parts.d_fake - parts.d_real + parts.penalty + parts.drift));
+    CHECK(parts.penalty > 0);
+    std::vector<Tensor<double>> exact;
+    d.for_each_parameter([&](const std::string&, Tensor<double>&, Tensor<double>& grad) { exact.push_back(grad.clone()); });
+    auto loss = [&] {
+        Generator same = draws; // the same mixing weights every time
+        return wgan_gp_discriminator(d, real, fake, same, opt).loss;
+    };
+    // A small step: the penalty is a function of D's input gradient, which jumps where a leaky ReLU's
+    // input crosses zero; with 1e-5 one of these kinks fell inside the difference stencil.
+    std::size_t i = 0;
+    d.for_each_parameter([&](const std::string& name, Tensor<double>& v, Tensor<double>&) {
+        pggtest::check_gradient(name.c_str(), v, exact[i++], loss, {.max_points = 15, .step = 1e-7});
+    });
+}

@@ -5,6 +5,7 @@
 #include "nn/dense.hpp"
 #include "nn/dropout.hpp"
 #include "nn/layer.hpp"
+#include "nn/loss.hpp"
 #include "nn/minibatch_stddev.hpp"
 #include "nn/pixel_norm.hpp"
 #include "nn/resample.hpp"

@@ -19,3 +19,4 @@
 #include "backend/cpu/stddev.hpp"
 
 #include "nn.hpp"
+#include "optim.hpp"

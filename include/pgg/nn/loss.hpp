@@ -1,0 +1,149 @@
+#pragma once
+// Losses. Each returns the mean loss over the batch and writes d(loss)/d(input) into `grad`, which a
+// network's backward pass then takes as its output gradient.
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+
+#include "../core/ops.hpp"
+#include "../core/random.hpp"
+#include "layer.hpp"
+
+namespace pgg::nn {
+
+// Binary cross-entropy on logits x with targets t in [0, 1]: mean of softplus(x) - t x.
+template <class T, class D>
+double bce_with_logits(const Tensor<T, D>& logits, const Tensor<T, D>& targets, Tensor<T, D>& grad) {
+    PGG_CHECK(logits.shape() == targets.shape(), "bce_with_logits: logits ", logits.shape(), " and targets ", targets.shape());
+    const double n = double(logits.numel());
+    // softplus(x) = max(x, 0) + log(1 + exp(-|x|)), stable for any x
+    const double total = sum(maximum(logits, 0) + log(1 + exp(-abs(logits))) - targets * logits);
+    detail::ensure(grad, logits.shape()) = (sigmoid(logits) - targets) * T(1.0 / n);
+    return total / n;
+}
+
+// Softmax cross-entropy of logits (N, K) against integer labels in [0, K).
+template <class T>
+double softmax_cross_entropy(const Tensor<T, cpu>& logits, const std::vector<std::int32_t>& labels, Tensor<T, cpu>& grad) {
+    PGG_CHECK(logits.rank() == 2 && index_t(labels.size()) == logits.size(0), "softmax_cross_entropy: logits ",
+              logits.shape(), " for ", labels.size(), " labels");
+    const index_t N = logits.size(0), K = logits.size(1);
+    detail::ensure(grad, logits.shape());
+    double total = 0;
+    for (index_t n = 0; n < N; ++n) {
+        PGG_CHECK(labels[n] >= 0 && labels[n] < K, "softmax_cross_entropy: label ", labels[n], " of sample ", n,
+                  " outside [0, ", K, ")");
+        const T* x = logits.data() + n * K;
+        T* g = grad.data() + n * K;
+        const double mx = *std::max_element(x, x + K);
+        double z = 0;
+        for (index_t k = 0; k < K; ++k) z += std::exp(double(x[k]) - mx);
+        for (index_t k = 0; k < K; ++k) g[k] = T((std::exp(double(x[k]) - mx) / z - (k == labels[n])) / double(N));
+        total += std::log(z) + mx - double(x[labels[n]]);
+    }
+    return total / double(N);
+}
+
+// Soft Dice loss on probabilities p and binary targets t, per sample then averaged:
+// 1 - (2 sum p t + eps) / (sum p + sum t + eps).
+template <class T, class D>
+double soft_dice(const Tensor<T, D>& probs, const Tensor<T, D>& targets, Tensor<T, D>& grad, double eps = 1.0) {
+    PGG_CHECK(probs.shape() == targets.shape(), "soft_dice: probabilities ", probs.shape(), " and targets ", targets.shape());
+    const index_t N = probs.n();
+    Tensor<T, D> inter = sum_per_sample(probs * targets), denom = sum_per_sample(probs + targets);
+    double total = 0;
+    Tensor<T, D> a({N}), b({N}); // d loss / d p = a_n t + b_n (constant per sample)
+    for (index_t n = 0; n < N; ++n) {
+        const double I = inter.data()[n], S = denom.data()[n];
+        total += 1 - (2 * I + eps) / (S + eps);
+        a.data()[n] = T(-2 / (S + eps) / double(N));
+        b.data()[n] = T((2 * I + eps) / ((S + eps) * (S + eps)) / double(N));
+    }
+    detail::ensure(grad, probs.shape()) = per_sample(a) * targets + per_sample(b);
+    return total / double(N);
+}
+
+// Non-saturating logistic GAN losses on discriminator scores: the generator's softplus(-D(fake)),
+// and the discriminator's softplus(D(fake)) + softplus(-D(real)). Means over the batch.
+template <class T, class D>
+double logistic_generator(const Tensor<T, D>& fake_scores, Tensor<T, D>& grad) {
+    const double n = double(fake_scores.numel());
+    const double total = sum(maximum(-fake_scores, 0) + log(1 + exp(-abs(fake_scores))));
+    detail::ensure(grad, fake_scores.shape()) = (sigmoid(fake_scores) - 1) * T(1.0 / n);
+    return total / n;
+}
+template <class T, class D>
+double logistic_discriminator(const Tensor<T, D>& real_scores, const Tensor<T, D>& fake_scores, Tensor<T, D>& grad_real,
+                              Tensor<T, D>& grad_fake) {
+    const double n = double(real_scores.numel());
+    const double total = sum(maximum(fake_scores, 0) + log(1 + exp(-abs(fake_scores)))) +
+                         sum(maximum(-real_scores, 0) + log(1 + exp(-abs(real_scores))));
+    detail::ensure(grad_fake, fake_scores.shape()) = sigmoid(fake_scores) * T(1.0 / n);
+    detail::ensure(grad_real, real_scores.shape()) = (sigmoid(real_scores) - 1) * T(1.0 / n);
+    return total / n;
+}
+
+// The parts of a WGAN-GP discriminator loss (means over the batch).
+struct WganGpParts {
+    double loss = 0;      // d_fake - d_real + penalty + drift
+    double d_real = 0;    // mean D(real)
+    double d_fake = 0;    // mean D(fake)
+    double penalty = 0;   // lambda * mean (|grad| / norm_scale - 1)^2
+    double drift = 0;     // drift * mean D(real)^2
+    double grad_norm = 0; // mean |grad D(mixed)| / norm_scale
+};
+
+struct WganGpOptions {
+    double lambda = 10.0;
+    double drift = 1e-3;
+    // The gradient norm is divided by this before (|g| - 1)^2: 2^floor(lod) when D runs on images
+    // below the full resolution (pggan-spec.md, "Scale of the penalty").
+    double norm_scale = 1.0;
+};
+
+// One WGAN-GP evaluation of discriminator `d` (a bound layer with tangent passes): leaves the exact
+// gradient of the whole loss, penalty included, in d's parameter gradients and returns the parts.
+// mixed = real + u (fake - real), one u ~ U[0, 1] per sample drawn from `gen`.
+template <class Net, class T, class D>
+WganGpParts wgan_gp_discriminator(Net& d, const Tensor<T, D>& real, const Tensor<T, D>& fake, Generator& gen,
+                                  const WganGpOptions& o = {}) {
+    PGG_CHECK(real.shape() == fake.shape(), "wgan_gp: real ", real.shape(), " and fake ", fake.shape(), " differ");
+    const index_t N = real.n();
+    const T inv_n = T(1.0 / double(N));
+    WganGpParts parts;
+    Tensor<T, D> u({N}), mixed, g, dx, dxt, seed;
+    fill_uniform(u, gen);
+    mixed = real + (fake - real) * per_sample(u);
+
+    // 1. g = grad_x sum D(mixed); its parameter gradients are overwritten by step 2.
+    const Tensor<T, D>& s_mixed = d.forward(mixed);
+    Tensor<T, D> ones = Tensor<T, D>::full(s_mixed.shape(), T(1)), zeros(s_mixed.shape());
+    d.backward(ones, g);
+    Tensor<T, D> norm = sum_sq_per_sample(g);
+    norm = sqrt(norm) * T(1.0 / o.norm_scale);
+    parts.grad_norm = mean(norm);
+    parts.penalty = o.lambda * mean(square(norm - 1));
+    // 2. grad_theta P = grad_theta <u, g> with u = dP/dg fixed: tangent pass along u, seeds (0, 1).
+    //    dP/dg_n = 2 lambda / N (|g_n|/s - 1) g_n / (|g_n| s); norms of zero get no push.
+    Tensor<T, D> coef = where(norm > 0, T(2 * o.lambda) * inv_n * (norm - 1) / (norm * T(o.norm_scale * o.norm_scale)), 0);
+    u = Tensor<T, D>(g * per_sample(coef));
+    d.forward_tangent(mixed, u);
+    d.backward_tangent(zeros, ones, dx, dxt, Accumulate{false, false});
+    // 3. + grad of mean D(fake)
+    const Tensor<T, D>& s_fake = d.forward(fake);
+    parts.d_fake = mean(s_fake);
+    seed = Tensor<T, D>::full(s_fake.shape(), inv_n);
+    dx = Tensor<T, D>();
+    d.backward(seed, dx, Accumulate{false, true});
+    // 4. + grad of -mean D(real) + drift mean D(real)^2
+    const Tensor<T, D>& s_real = d.forward(real);
+    parts.d_real = mean(s_real);
+    parts.drift = o.drift * mean(square(s_real));
+    seed = (T(2 * o.drift) * s_real - 1) * inv_n;
+    dx = Tensor<T, D>();
+    d.backward(seed, dx, Accumulate{false, true});
+    parts.loss = parts.d_fake - parts.d_real + parts.penalty + parts.drift;
+    return parts;
+}
+
+} // namespace pgg::nn
