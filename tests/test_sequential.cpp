@@ -26,7 +26,7 @@ TEST_CASE("Sequential: parameter names map onto a PyTorch state_dict", "[sequent
     CHECK(parameters(plain)[2].name == "2.weight");
     STATIC_REQUIRE(SmallD::in_channels == 1);
     STATIC_REQUIRE(SmallD::out_channels_for<1> == 1);
-    STATIC_REQUIRE(Sequential<Conv2d<3, 5, 3>, Flatten>::out_channels_for<3> == any);
+    STATIC_REQUIRE(Sequential<Conv2d<3, 5, 3>, Flatten>::out_channels_for<3> == any_channels);
     STATIC_REQUIRE(Block::out_channels_for<4> == 6);
 }
 

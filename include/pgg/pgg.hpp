@@ -20,3 +20,4 @@
 
 #include "nn.hpp"
 #include "optim.hpp"
+#include "io.hpp"

@@ -9,8 +9,8 @@ namespace pgg::nn {
 namespace detail {
 template <class Fn>
 struct Pointwise {
-    static constexpr int in_channels = any;
-    static constexpr int out_channels = same;
+    static constexpr int in_channels = any_channels;
+    static constexpr int out_channels = same_channels;
 
     template <class T, class D>
     struct bind {

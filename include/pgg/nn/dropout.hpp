@@ -13,8 +13,8 @@ namespace pgg::nn {
 template <float Rate = 0.5f>
 struct GaussianDropout {
     static_assert(Rate >= 0.0f && Rate < 1.0f, "GaussianDropout: the rate must lie in [0, 1)");
-    static constexpr int in_channels = any;
-    static constexpr int out_channels = same;
+    static constexpr int in_channels = any_channels;
+    static constexpr int out_channels = same_channels;
 
     template <class T, class D>
     struct bind {

@@ -25,9 +25,9 @@
 namespace pgg::nn {
 
 // A channel count that is not known at compile time (not checked).
-inline constexpr int any = -1;
+inline constexpr int any_channels = -1;
 // As an output channel count: the same as the input's.
-inline constexpr int same = -2;
+inline constexpr int same_channels = -2;
 
 // How backward treats existing gradients.
 struct Accumulate {
@@ -58,18 +58,18 @@ auto parameters(Layer& layer) {
 
 namespace detail {
 // Output channels of a spec given its input channels: its out_channels_for<In> when it has one, else
-// its out_channels (`same`: the input's).
+// its out_channels (`same_channels`: the input's).
 template <class Spec, int In>
 constexpr int out_channels_for() {
     if constexpr (requires { Spec::template out_channels_for<In>; }) return Spec::template out_channels_for<In>;
-    else return Spec::out_channels == same ? In : Spec::out_channels;
+    else return Spec::out_channels == same_channels ? In : Spec::out_channels;
 }
 
 // Fails to compile when layer `Index` expects `Expected` channels but receives `Got`. The compiler
 // prints the three numbers as this template's arguments.
 template <int Index, int Expected, int Got>
 struct ChannelCheck {
-    static_assert(Expected == any || Got == any || Expected == Got,
+    static_assert(Expected == any_channels || Got == any_channels || Expected == Got,
                   "pgg::nn::Sequential: channel mismatch; see ChannelCheck<layer index, channels the layer expects, "
                   "channels it receives> in this message");
     static constexpr bool ok = true;

@@ -10,9 +10,9 @@ namespace pgg::nn {
 template <int Group = 4>
 struct MinibatchStddev {
     static_assert(Group >= 1, "MinibatchStddev: the group size must be positive");
-    static constexpr int in_channels = any;
+    static constexpr int in_channels = any_channels;
     template <int In>
-    static constexpr int out_channels_for = In == any ? any : In + 1;
+    static constexpr int out_channels_for = In == any_channels ? any_channels : In + 1;
 
     template <class T, class D>
     struct bind {

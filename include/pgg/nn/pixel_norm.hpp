@@ -7,8 +7,8 @@
 namespace pgg::nn {
 
 struct PixelNorm {
-    static constexpr int in_channels = any;
-    static constexpr int out_channels = same;
+    static constexpr int in_channels = any_channels;
+    static constexpr int out_channels = same_channels;
 
     template <class T, class D>
     struct bind {

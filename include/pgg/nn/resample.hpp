@@ -10,8 +10,8 @@ namespace detail {
 // vector-Jacobian products are A^T dy and A^T dy'. Op supplies apply(x, y) and adjoint(dy, dx, beta).
 template <class Op>
 struct LinearMap {
-    static constexpr int in_channels = any;
-    static constexpr int out_channels = same;
+    static constexpr int in_channels = any_channels;
+    static constexpr int out_channels = same_channels;
 
     template <class T, class D>
     struct bind {
@@ -74,8 +74,8 @@ using AvgPool2x = detail::LinearMap<detail::AvgPoolOp>;
 
 // 2x2 max pooling with stride 2 (PyTorch: MaxPool2d(2)); the gradient goes to the first maximum.
 struct MaxPool2x {
-    static constexpr int in_channels = any;
-    static constexpr int out_channels = same;
+    static constexpr int in_channels = any_channels;
+    static constexpr int out_channels = same_channels;
 
     template <class T, class D>
     struct bind {
@@ -115,9 +115,9 @@ struct ReshapeOp {
 template <int... Dims>
 struct Reshape {
     static_assert(sizeof...(Dims) <= 3, "Reshape: at most three dimensions after the batch");
-    static constexpr int in_channels = any;
+    static constexpr int in_channels = any_channels;
     static constexpr int out_channels = [] {
-        const int dims[] = {Dims..., any};
+        const int dims[] = {Dims..., any_channels};
         return dims[0];
     }();
 

@@ -49,7 +49,7 @@ constexpr int chain() {
 template <int I, int C, class L, class... Rest>
 constexpr int chain() {
     static_assert(ChannelCheck<I, L::in_channels, C>::ok);
-    constexpr int in = C == any ? L::in_channels : C;
+    constexpr int in = C == any_channels ? L::in_channels : C;
     return chain<I + 1, out_channels_for<L, in>(), Rest...>();
 }
 template <class L>
@@ -65,7 +65,7 @@ struct Sequential {
     static constexpr int in_channels = std::tuple_element_t<0, std::tuple<Ls...>>::in_channels;
     template <int In>
     static constexpr int out_channels_for = detail::chain<0, In, Ls...>();
-    static_assert(detail::chain<0, in_channels, Ls...>() >= any);
+    static_assert(detail::chain<0, in_channels, Ls...>() >= any_channels);
 
     template <class T, class D>
     struct bind {

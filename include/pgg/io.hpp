@@ -1,0 +1,5 @@
+#pragma once
+// Files: atomic writes, safetensors checkpoints.
+#include "io/atomic_file.hpp"
+#include "io/checkpoint.hpp"
+#include "io/safetensors.hpp"

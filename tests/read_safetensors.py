@@ -1,0 +1,27 @@
+#!/usr/bin/env python3
+"""Reads a pgg checkpoint with numpy alone (no safetensors package) and checks its contents:
+the layout is the standard one. Usage: read_safetensors.py FILE"""
+import json
+import struct
+import sys
+
+import numpy as np
+
+path = sys.argv[1]
+with open(path, "rb") as f:
+    (n,) = struct.unpack("<Q", f.read(8))
+    header = json.loads(f.read(n))
+    data = f.read()
+assert header["__metadata__"] == {"format": "pgg"}, header["__metadata__"]
+expected = {"conv.weight": [4, 1, 3, 3], "conv.bias": [4], "fc.weight": [3, 64], "fc.bias": [3]}
+assert set(header) - {"__metadata__"} == set(expected), sorted(header)
+k = 0
+for name in ["conv.weight", "conv.bias", "fc.weight", "fc.bias"]:  # written in parameter order
+    e = header[name]
+    assert e["dtype"] == "F32" and e["shape"] == expected[name], (name, e)
+    begin, end = e["data_offsets"]
+    a = np.frombuffer(data[begin:end], dtype="<f4").reshape(e["shape"])
+    want = (np.arange(k, k + a.size, dtype=np.float32) * 0.5).reshape(e["shape"])
+    assert np.array_equal(a, want), name
+    k += a.size
+print(f"numpy read {len(expected)} tensors from {path}: ok")
