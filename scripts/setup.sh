@@ -9,6 +9,8 @@ packages=(
   libopenblas-openmp-dev # fast SGEMM for the CPU convolutions (docs/performance.md)
   libstb-dev             # PNG/JPEG/BMP/PNM reading and PNG writing
   nlohmann-json3-dev     # manifests, checkpoint headers, configs
+  zlib1g-dev             # gzipped IDX files (MNIST, Fashion-MNIST)
+  libcli11-dev           # command lines of the examples
   catch2                 # tests
   libbenchmark-dev       # benchmarks
   python3-numpy          # tests that read pgg files from Python

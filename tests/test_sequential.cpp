@@ -102,3 +102,64 @@ TEST_CASE("WGAN-GP: the whole discriminator loss, penalty included, has exact gr
         pggtest::check_gradient(name.c_str(), v, exact[i++], loss, {.max_points = 15, .step = 1e-7});
     });
 }
+
+namespace {
+// PG-GAN's discriminator fade-in from 4x4 to 8x8: the new path (fromRGB at 8, a block that halves the
+// size) blended with the old one (average pooling, fromRGB at 4), then the 4x4 head.
+using FromRGB8 = Named<"fromrgb8", Conv2d<1, 4, 1, equalized>>;
+using FromRGB4 = Named<"fromrgb4", Conv2d<1, 6, 1, equalized>>;
+using Block8 = Named<"block8", Sequential<Conv2d<4, 4, 3, equalized>, LeakyReLU<>, Conv2d<4, 6, 3, equalized>, AvgPool2x, LeakyReLU<>>>;
+using Head = Sequential<MinibatchStddev<2>, Named<"conv", Conv2d<7, 6, 3, equalized>>, LeakyReLU<>, Flatten,
+                        Named<"dense0", Dense<96, 8, equalized>>, LeakyReLU<>, Named<"dense1", Dense<8, 1, equalized_gain<1.0f>>>>;
+using FadeD = Sequential<Named<"fade", Lerp<Sequential<FromRGB8, LeakyReLU<>, Block8>, Sequential<AvgPool2x, FromRGB4, LeakyReLU<>>>>,
+                         Named<"head", Head>>;
+} // namespace
+
+TEST_CASE("Lerp: a fade-in between two paths, gradients and tangents", "[sequential][fade]") {
+    STATIC_REQUIRE(FadeD::out_channels_for<1> == 1);
+    for (double alpha : {0.0, 0.3, 1.0}) {
+        INFO("alpha " << alpha);
+        auto set_alpha = [alpha](Net<FadeD, double>& d) { d.get<0>().alpha = alpha; };
+        pggtest::check_layer<FadeD>({4, 1, 8, 8}, {.max_points = 20}, set_alpha);
+    }
+    pggtest::check_layer_tangent<FadeD>({4, 1, 8, 8}, {.max_points = 20}); // alpha 0
+    Net<FadeD> d;
+    std::vector<std::string> names;
+    for (auto& p : parameters(d)) names.push_back(p.name);
+    CHECK(names.front() == "fade.0.fromrgb8.weight"); // unnamed paths count from 0
+    CHECK(std::find(names.begin(), names.end(), "fade.0.block8.2.bias") != names.end());
+    CHECK(std::find(names.begin(), names.end(), "fade.1.fromrgb4.weight") != names.end());
+    CHECK(names.back() == "head.dense1.bias");
+}
+
+TEST_CASE("WGAN-GP: exact penalty gradient through a fade-in discriminator (4 -> 8)", "[sequential][wgan-gp]") {
+    Net<FadeD, double> d;
+    Generator init(12);
+    pggtest::randomize_parameters(d, init);
+    d.get<0>().alpha = 0.35;
+    auto real = pggtest::random_tensor<double>({4, 1, 8, 8}, 13), fake = pggtest::random_tensor<double>({4, 1, 8, 8}, 14);
+    const Generator draws(15);
+    Generator g = draws;
+    const WganGpOptions opt{.norm_scale = 2.0};
+    wgan_gp_discriminator(d, real, fake, g, opt);
+    std::vector<Tensor<double>> exact;
+    d.for_each_parameter([&](const std::string&, Tensor<double>&, Tensor<double>& grad) { exact.push_back(grad.clone()); });
+    auto loss = [&] {
+        Generator same = draws;
+        return wgan_gp_discriminator(d, real, fake, same, opt).loss;
+    };
+    std::size_t i = 0;
+    d.for_each_parameter([&](const std::string& name, Tensor<double>& v, Tensor<double>&) {
+        pggtest::check_gradient(name.c_str(), v, exact[i++], loss, {.max_points = 10, .step = 1e-7});
+    });
+}
+
+TEST_CASE("SkipConcat: a UNet level, gradients and channel rule", "[sequential][skip]") {
+    using Level = Sequential<Conv2d<2, 3, 3>, ReLU, SkipConcat<Sequential<MaxPool2x, Conv2d<3, 4, 3>, ReLU, Upsample2x>>,
+                             Conv2d<7, 2, 1>>;
+    STATIC_REQUIRE(Level::out_channels_for<2> == 2);
+    STATIC_REQUIRE(SkipConcat<Conv2d<3, 4, 3>>::out_channels_for<3> == 7);
+    pggtest::check_layer<Level>({2, 2, 6, 6});
+    Net<Level> net;
+    CHECK(parameters(net)[2].name == "2.0.1.weight");
+}

@@ -2,4 +2,5 @@
 // Files: atomic writes, safetensors checkpoints.
 #include "io/atomic_file.hpp"
 #include "io/checkpoint.hpp"
+#include "io/idx.hpp"
 #include "io/safetensors.hpp"
