@@ -43,6 +43,7 @@ std::vector<ConvCase> conv_cases() {
         // stride 1, output widths that are multiples of 16 and at least 64 (the direct weight gradient)
         {2, 5, 20, 64, 7, 3, 1, 1},  {1, 3, 9, 66, 5, 3, 1, 0},  {2, 4, 5, 64, 9, 1, 1, 0},  {1, 2, 6, 61, 3, 2, 1, 2},
         {3, 6, 16, 16, 13, 3, 1, 1}, {2, 3, 6, 18, 4, 3, 1, 0}, // 16 wide: two rows per block
+        {2, 3, 7, 14, 5, 3, 1, 1},   {1, 2, 9, 28, 3, 3, 1, 1},  {1, 2, 5, 25, 13, 3, 1, 1}, // masked lanes
     };
     pgg::Generator g(2024);
     Tensor<double> r({8 * 6});

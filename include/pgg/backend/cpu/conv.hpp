@@ -290,7 +290,7 @@ template <class T>
 void conv_forward(const T* x, const T* w, T* y, const ConvGeom& g, T beta) {
 #if defined(__AVX512F__)
     if constexpr (std::is_same_v<T, float>) {
-        if (direct::forward_eligible(g.s, g.Ho, g.Wo)) {
+        if (direct::forward_eligible(g.s, g.Wo)) {
             direct::forward(x, w, y, g.N, g.Cin, g.H, g.W, g.Cout, g.Ho, g.Wo, g.k, g.p, beta, max_threads() > 1 && !in_parallel());
             return;
         }

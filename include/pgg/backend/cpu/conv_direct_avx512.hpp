@@ -139,20 +139,27 @@ inline void backward_weights(const float* x, const float* dy, index_t N, index_t
 
 inline constexpr index_t FM = 12, FN = 32;
 
-// Rows a multiple of 32 wide, or 16 wide with an even number of rows (a block then covers two rows).
-// Measured faster than im2col + GEMM at every PG-GAN shape it covers (docs/performance.md).
-inline bool forward_eligible(index_t stride, index_t ho, index_t wo) { return stride == 1 && (wo % FN == 0 || (wo == 16 && ho % 2 == 0)); }
+// Lanes of the 32 that a block of an output Wo wide fills: rows wider than 16 are cut into runs of
+// 32 (the last one masked), rows of at most 16 go two at a time.
+inline double forward_lane_use(index_t wo) { return wo > 16 ? double(wo) / double((wo + FN - 1) / FN * FN) : 2.0 * double(wo) / FN; }
+// Stride 1 and at least 3/4 of the lanes in use: measured faster than im2col + GEMM at every such
+// PG-GAN and fashion_mnist shape (docs/performance.md); 4x4 and 8x8 go to the GEMM.
+inline bool forward_eligible(index_t stride, index_t wo) { return stride == 1 && forward_lane_use(wo) >= 0.75; }
 
-// b1: where the block's second 16 pixels start in the input rows (16 along a row, or one padded row
-// further down when the output is 16 wide).
+inline __mmask16 lanes(index_t n) { return n >= 16 ? __mmask16(0xFFFF) : n <= 0 ? __mmask16(0) : __mmask16((1u << n) - 1); }
+
+// One block: M output channels x two 16-pixel vectors. Vector v reads the input at x + xo[v] + roff[r]
+// and writes the output at y + yo[v], lanes limited by m[v] (masked lanes are neither read nor written).
 template <int M>
-void forward_block(index_t K, const float* __restrict w, const float* __restrict xrow, index_t b1,
-                   const index_t* __restrict roff, float* __restrict y, index_t hwo, float beta) {
+void forward_block(index_t K, const float* __restrict w, const float* __restrict x, const index_t xo[2],
+                   const index_t* __restrict roff, float* __restrict y, const index_t yo[2], const __mmask16 m[2],
+                   index_t hwo, float beta) {
     __m512 acc[M][2];
     for (int i = 0; i < M; ++i) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+    const float *x0 = x + xo[0], *x1 = x + xo[1];
+    const __mmask16 m0 = m[0], m1 = m[1];
     for (index_t r = 0; r < K; ++r) {
-        const float* b = xrow + roff[r];
-        const __m512 v0 = _mm512_loadu_ps(b), v1 = _mm512_loadu_ps(b + b1);
+        const __m512 v0 = _mm512_maskz_loadu_ps(m0, x0 + roff[r]), v1 = _mm512_maskz_loadu_ps(m1, x1 + roff[r]);
 #pragma GCC unroll 12
         for (int i = 0; i < M; ++i) {
             const __m512 a = _mm512_set1_ps(w[r * FM + i]);
@@ -161,15 +168,12 @@ void forward_block(index_t K, const float* __restrict w, const float* __restrict
         }
     }
     const __m512 vb = _mm512_set1_ps(beta);
-    for (int i = 0; i < M; ++i) {
-        float* row = y + i * hwo;
-        if (beta != 0.0f) {
-            acc[i][0] = _mm512_fmadd_ps(vb, _mm512_loadu_ps(row), acc[i][0]);
-            acc[i][1] = _mm512_fmadd_ps(vb, _mm512_loadu_ps(row + 16), acc[i][1]);
+    for (int i = 0; i < M; ++i)
+        for (int v = 0; v < 2; ++v) {
+            float* out = y + i * hwo + yo[v];
+            if (beta != 0.0f) acc[i][v] = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m[v], out), acc[i][v]);
+            _mm512_mask_storeu_ps(out, m[v], acc[i][v]);
         }
-        _mm512_storeu_ps(row, acc[i][0]);
-        _mm512_storeu_ps(row + 16, acc[i][1]);
-    }
 }
 
 // y = conv(x, w) + beta * y for stride 1, any kernel and padding (see forward_eligible).
@@ -178,7 +182,6 @@ inline void forward(const float* x, const float* w, float* y, index_t N, index_t
     const index_t K = Cin * k * k, wp = Wo + k - 1, hwo = Ho * Wo, strips = (Cout + FM - 1) / FM;
     const index_t band_rows = std::clamp<index_t>(1024 / Wo, 1, Ho), bands = (Ho + band_rows - 1) / band_rows;
     const index_t band_h = band_rows + k - 1, plane = band_h * wp;
-    const index_t row_step = Wo == 16 ? 2 : 1, b1 = Wo == 16 ? wp : 16;
     // weights as [strip][r][FM], zero-padded: one broadcast per output channel and tap
     float* wpk = scratch<float>(6, strips * K * FM);
     for (index_t s = 0; s < strips; ++s)
@@ -189,31 +192,44 @@ inline void forward(const float* x, const float* w, float* y, index_t N, index_t
             }
     index_t* roff = scratch<index_t>(8, K);
     for (index_t r = 0; r < K; ++r) roff[r] = (r / (k * k)) * plane + ((r / k) % k) * wp + r % k;
+    auto block = [&](index_t n, index_t s, const float* xb, const index_t xo[2], const index_t yo[2], const __mmask16 m[2]) {
+        const float* ws = wpk + s * K * FM;
+        float* ys = y + (n * Cout + s * FM) * hwo;
+        switch (std::min<index_t>(FM, Cout - s * FM)) {
+        case 1: return forward_block<1>(K, ws, xb, xo, roff, ys, yo, m, hwo, beta);
+        case 2: return forward_block<2>(K, ws, xb, xo, roff, ys, yo, m, hwo, beta);
+        case 3: return forward_block<3>(K, ws, xb, xo, roff, ys, yo, m, hwo, beta);
+        case 4: return forward_block<4>(K, ws, xb, xo, roff, ys, yo, m, hwo, beta);
+        case 5: return forward_block<5>(K, ws, xb, xo, roff, ys, yo, m, hwo, beta);
+        case 6: return forward_block<6>(K, ws, xb, xo, roff, ys, yo, m, hwo, beta);
+        case 7: return forward_block<7>(K, ws, xb, xo, roff, ys, yo, m, hwo, beta);
+        case 8: return forward_block<8>(K, ws, xb, xo, roff, ys, yo, m, hwo, beta);
+        case 9: return forward_block<9>(K, ws, xb, xo, roff, ys, yo, m, hwo, beta);
+        case 10: return forward_block<10>(K, ws, xb, xo, roff, ys, yo, m, hwo, beta);
+        case 11: return forward_block<11>(K, ws, xb, xo, roff, ys, yo, m, hwo, beta);
+        default: return forward_block<12>(K, ws, xb, xo, roff, ys, yo, m, hwo, beta);
+        }
+    };
     auto task = [&](index_t t) {
         const index_t n = t / bands, oy0 = (t % bands) * band_rows, rows = std::min(band_rows, Ho - oy0);
         float* xb = scratch<float>(9, Cin * plane);
         fill_band(x + n * Cin * H * W, Cin, H, W, oy0 - p, rows + k - 1, p, wp, plane, xb);
-        for (index_t oy = 0; oy < rows; oy += row_step)
-            for (index_t ox = 0; ox < Wo; ox += FN)
-                for (index_t s = 0; s < strips; ++s) {
-                    const float* ws = wpk + s * K * FM;
-                    const float* xr = xb + oy * wp + ox;
-                    float* yo = y + (n * Cout + s * FM) * hwo + (oy0 + oy) * Wo + ox;
-                    switch (std::min<index_t>(FM, Cout - s * FM)) {
-                    case 1: forward_block<1>(K, ws, xr, b1, roff, yo, hwo, beta); break;
-                    case 2: forward_block<2>(K, ws, xr, b1, roff, yo, hwo, beta); break;
-                    case 3: forward_block<3>(K, ws, xr, b1, roff, yo, hwo, beta); break;
-                    case 4: forward_block<4>(K, ws, xr, b1, roff, yo, hwo, beta); break;
-                    case 5: forward_block<5>(K, ws, xr, b1, roff, yo, hwo, beta); break;
-                    case 6: forward_block<6>(K, ws, xr, b1, roff, yo, hwo, beta); break;
-                    case 7: forward_block<7>(K, ws, xr, b1, roff, yo, hwo, beta); break;
-                    case 8: forward_block<8>(K, ws, xr, b1, roff, yo, hwo, beta); break;
-                    case 9: forward_block<9>(K, ws, xr, b1, roff, yo, hwo, beta); break;
-                    case 10: forward_block<10>(K, ws, xr, b1, roff, yo, hwo, beta); break;
-                    case 11: forward_block<11>(K, ws, xr, b1, roff, yo, hwo, beta); break;
-                    default: forward_block<12>(K, ws, xr, b1, roff, yo, hwo, beta); break;
-                    }
+        if (Wo > 16) { // runs of 32 along each row
+            for (index_t oy = 0; oy < rows; ++oy)
+                for (index_t x0 = 0; x0 < Wo; x0 += FN) {
+                    const index_t xo[2] = {oy * wp + x0, oy * wp + x0 + 16};
+                    const index_t yo[2] = {(oy0 + oy) * Wo + x0, (oy0 + oy) * Wo + x0 + 16};
+                    const __mmask16 m[2] = {lanes(Wo - x0), lanes(Wo - x0 - 16)};
+                    for (index_t s = 0; s < strips; ++s) block(n, s, xb, xo, yo, m);
                 }
+        } else { // two rows per block
+            for (index_t oy = 0; oy < rows; oy += 2) {
+                const index_t xo[2] = {oy * wp, (oy + 1) * wp};
+                const index_t yo[2] = {(oy0 + oy) * Wo, (oy0 + oy + 1) * Wo};
+                const __mmask16 m[2] = {lanes(Wo), oy + 1 < rows ? lanes(Wo) : __mmask16(0)};
+                for (index_t s = 0; s < strips; ++s) block(n, s, xb, xo, yo, m);
+            }
+        }
     };
     const index_t tasks = N * bands;
     if (parallel) {
