@@ -15,6 +15,12 @@ TEST_CASE("Conv2d: gradients, with and without equalized learning rate", "[layer
     check_layer_tangent<Conv2d<2, 3, 1, equalized_gain<1.0f>>>({2, 2, 4, 4});
 }
 
+TEST_CASE("Bias: one value per channel, gradients", "[layer]") {
+    check_layer<Bias<3>>({2, 3, 4, 4});
+    check_layer<Bias<5>>({4, 5});
+    check_layer_tangent<Bias<3>>({2, 3, 4, 4});
+}
+
 TEST_CASE("Conv2d: equalized learning rate scales by gain / sqrt(fan_in)", "[layer]") {
     Net<Conv2d<2, 1, 1, equalized_gain<2.0f>>> c;
     Generator g(3);
