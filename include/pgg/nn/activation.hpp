@@ -13,7 +13,7 @@ struct Pointwise {
     static constexpr int out_channels = same_channels;
 
     template <class T, class D>
-    struct bind {
+    struct bind : ParameterFree {
         using value_type = T;
         using device_type = D;
         using Spec = Pointwise;
@@ -39,10 +39,6 @@ struct Pointwise {
             else write_grad(dx, Fn::df(x_) * dy, acc.input);
             write_grad(dxt, Fn::df(x_) * dyt, acc.input);
         }
-        template <class F>
-        void for_each_parameter(F&&, const std::string& = "") {}
-        void reset_parameters(Generator&) {}
-        void train(bool) {}
 
     private:
         Tensor<T, D> x_, y_, xt_, yt_;

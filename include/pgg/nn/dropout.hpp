@@ -17,7 +17,7 @@ struct GaussianDropout {
     static constexpr int out_channels = same_channels;
 
     template <class T, class D>
-    struct bind {
+    struct bind : ParameterFree {
         using value_type = T;
         using device_type = D;
         using Spec = GaussianDropout;
@@ -43,9 +43,6 @@ struct GaussianDropout {
             if (!training_ || Rate == 0.0f) detail::write_grad(dx, dy, acc.input);
             else detail::write_grad(dx, dy * noise_, acc.input);
         }
-        template <class F>
-        void for_each_parameter(F&&, const std::string& = "") {}
-        void reset_parameters(Generator&) {}
 
     private:
         bool training_ = true;

@@ -21,6 +21,7 @@
 #include <type_traits>
 
 #include "../core/ops.hpp"
+#include "../core/random.hpp"
 
 namespace pgg::nn {
 
@@ -38,6 +39,14 @@ struct Accumulate {
 // The bound layer of a spec.
 template <class Spec, class T = float, class Device = cpu>
 using Net = typename Spec::template bind<T, Device>;
+
+// The members of a layer without parameters or modes (activations, pooling, reshapes).
+struct ParameterFree {
+    template <class F>
+    void for_each_parameter(F&&, const std::string& = "") {}
+    void reset_parameters(Generator&) {}
+    void train(bool) {}
+};
 
 // One parameter: a name that maps onto a PyTorch state_dict key, its value and its gradient.
 template <class T, class Device>

@@ -15,7 +15,7 @@ struct MinibatchStddev {
     static constexpr int out_channels_for = In == any_channels ? any_channels : In + 1;
 
     template <class T, class D>
-    struct bind {
+    struct bind : ParameterFree {
         using value_type = T;
         using device_type = D;
         using Spec = MinibatchStddev;
@@ -41,10 +41,6 @@ struct MinibatchStddev {
             detail::prepare_grad(dxt, x_.shape(), acc.input);
             minibatch_stddev_tangent_backward(x_, xt_, Group, sigma_, dy, dyt, dx, dxt, beta);
         }
-        template <class F>
-        void for_each_parameter(F&&, const std::string& = "") {}
-        void reset_parameters(Generator&) {}
-        void train(bool) {}
 
     private:
         Tensor<T, D> x_, xt_, y_, yt_, sigma_;

@@ -11,7 +11,7 @@ struct PixelNorm {
     static constexpr int out_channels = same_channels;
 
     template <class T, class D>
-    struct bind {
+    struct bind : ParameterFree {
         using value_type = T;
         using device_type = D;
         using Spec = PixelNorm;
@@ -30,10 +30,6 @@ struct PixelNorm {
             m_ = m_ * r_ * r_ * r_;
             detail::write_grad(dx, per_pixel(r_) * dy - x_ * per_pixel(m_), acc.input);
         }
-        template <class F>
-        void for_each_parameter(F&&, const std::string& = "") {}
-        void reset_parameters(Generator&) {}
-        void train(bool) {}
 
     private:
         Tensor<T, D> x_, y_, r_, m_;

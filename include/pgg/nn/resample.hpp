@@ -14,7 +14,7 @@ struct LinearMap {
     static constexpr int out_channels = same_channels;
 
     template <class T, class D>
-    struct bind {
+    struct bind : ParameterFree {
         using value_type = T;
         using device_type = D;
         using Spec = LinearMap;
@@ -38,10 +38,6 @@ struct LinearMap {
             Op::adjoint(dy, dx, detail::prepare_grad(dx, x_shape_, acc.input));
             Op::adjoint(dyt, dxt, detail::prepare_grad(dxt, x_shape_, acc.input));
         }
-        template <class F>
-        void for_each_parameter(F&&, const std::string& = "") {}
-        void reset_parameters(Generator&) {}
-        void train(bool) {}
 
     private:
         Shape x_shape_;
@@ -78,7 +74,7 @@ struct MaxPool2x {
     static constexpr int out_channels = same_channels;
 
     template <class T, class D>
-    struct bind {
+    struct bind : ParameterFree {
         using value_type = T;
         using device_type = D;
         using Spec = MaxPool2x;
@@ -91,10 +87,6 @@ struct MaxPool2x {
         void backward(const Tensor<T, D>& dy, Tensor<T, D>& dx, Accumulate acc = {}) {
             max_pool2x_backward(x_, dy, dx, detail::prepare_grad(dx, x_.shape(), acc.input));
         }
-        template <class F>
-        void for_each_parameter(F&&, const std::string& = "") {}
-        void reset_parameters(Generator&) {}
-        void train(bool) {}
 
     private:
         Tensor<T, D> x_, y_;
@@ -122,7 +114,7 @@ struct Reshape {
     }();
 
     template <class T, class D>
-    struct bind {
+    struct bind : ParameterFree {
         using value_type = T;
         using device_type = D;
         using Spec = Reshape;
@@ -148,10 +140,6 @@ struct Reshape {
             write_grad(dx, dy.reshape(x_shape_), acc.input);
             write_grad(dxt, dyt.reshape(x_shape_), acc.input);
         }
-        template <class F>
-        void for_each_parameter(F&&, const std::string& = "") {}
-        void reset_parameters(Generator&) {}
-        void train(bool) {}
 
     private:
         Shape x_shape_;
