@@ -166,8 +166,15 @@ inline index_t round_up(index_t x, index_t to) { return (x + to - 1) / to * to; 
 // once per call, not once per tile). Packed A: [K block][MR strip][p][MR]; packed B: [NR strip][p][NR].
 inline index_t packed_a_size(index_t m, index_t k) { return round_up(m, MR) * k; }
 inline index_t packed_b_size(index_t k, index_t n) { return round_up(n, NR) * k; }
+// K steps of packed operands: as few as KC allows, of equal size (a multiple of 8), so that a k just
+// above KC is not split into a full step and a short, inefficient one.
+inline index_t k_step(index_t k) {
+    const index_t steps = std::max<index_t>(1, (k + KC - 1) / KC);
+    return round_up((k + steps - 1) / steps, 8);
+}
 inline void pack_a_all(bool trans, const float* A, index_t lda, index_t m, index_t k, float* dst) {
-    for (index_t pc = 0; pc < k; pc += KC) pack_a(trans, A, lda, 0, m, pc, std::min(KC, k - pc), dst + pc * round_up(m, MR));
+    const index_t kb = k_step(k);
+    for (index_t pc = 0; pc < k; pc += kb) pack_a(trans, A, lda, 0, m, pc, std::min(kb, k - pc), dst + pc * round_up(m, MR));
 }
 // Where element (p, j) of a packed B lives.
 PGG_INLINE index_t packed_b_index(index_t k, index_t p, index_t j) { return (j / NR) * k * NR + p * NR + j % NR; }
@@ -184,8 +191,9 @@ inline void packed(index_t m, index_t n, index_t k, float alpha, const float* Ap
     const index_t nblock = n <= m ? n : 256;
     for (index_t jc = 0; jc < n; jc += nblock) {
         const index_t nc = std::min(nblock, n - jc);
-        for (index_t pc = 0; pc < k; pc += KC) {
-            const index_t kc = std::min(KC, k - pc);
+        const index_t kb = k_step(k);
+        for (index_t pc = 0; pc < k; pc += kb) {
+            const index_t kc = std::min(kb, k - pc);
             const float b_beta = pc == 0 ? beta : 1.0f;
             auto block = [&](index_t ir, index_t jr) {
                 const index_t rows = std::min(MR, m - ir), cols = std::min(NR, n - jr);
