@@ -3,4 +3,6 @@
 #include "io/atomic_file.hpp"
 #include "io/checkpoint.hpp"
 #include "io/idx.hpp"
+#include "io/image.hpp"
+#include "io/npy.hpp"
 #include "io/safetensors.hpp"

@@ -1,0 +1,112 @@
+#pragma once
+// Images on disk: PNG (8- and 16-bit), JPEG, BMP, PGM/PPM, TGA through stb; PNG writing; image grids.
+//
+// Images are uint8 tensors (1, C, H, W), C = 1 (grayscale) or 3 (RGB).
+// - 16-bit images are scaled to 8 bits by v8 = round(v16 * 255 / 65535).
+// - Alpha is dropped. Asked for 1 channel, RGB becomes luma with PIL's "L" weights
+//   (R 299, G 587, B 114 per mille, rounded), so results match Pillow's convert("L").
+#include <stb_image.h>
+#include <stb_image_write.h>
+
+#include <cmath>
+#include <cstdint>
+#include <fstream>
+#include <iterator>
+#include <string>
+
+#include "../core/ops.hpp"
+#include "atomic_file.hpp"
+
+namespace pgg::io {
+
+namespace detail {
+inline std::string read_bytes(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw error(path + ": cannot open");
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+inline std::uint8_t luma(unsigned r, unsigned g, unsigned b) {
+    return std::uint8_t((r * 19595u + g * 38470u + b * 7471u + 0x8000u) >> 16); // PIL's fixed-point weights
+}
+} // namespace detail
+
+// Reads an image; channels 0 keeps gray as 1 and colour as 3, 1 or 3 converts.
+inline Tensor<std::uint8_t> read_image(const std::string& path, int channels = 0) {
+    PGG_CHECK(channels == 0 || channels == 1 || channels == 3, "read_image: channels must be 0, 1 or 3, got ", channels);
+    const std::string bytes = detail::read_bytes(path);
+    const auto* data = reinterpret_cast<const stbi_uc*>(bytes.data());
+    const int size = int(bytes.size());
+    int w = 0, h = 0, stored = 0;
+    if (!stbi_info_from_memory(data, size, &w, &h, &stored))
+        throw error(path + ": not a readable image (" + std::string(stbi_failure_reason()) + ")");
+    const bool is16 = stbi_is_16_bit_from_memory(data, size);
+    int got = 0;
+    void* pixels = is16 ? static_cast<void*>(stbi_load_16_from_memory(data, size, &w, &h, &got, 0))
+                        : static_cast<void*>(stbi_load_from_memory(data, size, &w, &h, &got, 0));
+    if (!pixels) throw error(path + ": corrupt or truncated image (" + std::string(stbi_failure_reason()) + ")");
+    struct Free {
+        void* p;
+        ~Free() { stbi_image_free(p); }
+    } free_pixels{pixels};
+    const int colour = got >= 3 ? 3 : 1; // gray, gray+alpha -> 1; RGB, RGBA -> 3
+    const int out_c = channels ? channels : colour;
+    Tensor<std::uint8_t> img({1, out_c, h, w});
+    const index_t plane = index_t(w) * h;
+    auto sample = [&](index_t i, int c) -> unsigned {
+        if (is16) return (unsigned(static_cast<const std::uint16_t*>(pixels)[i * got + c]) * 255u + 32767u) / 65535u;
+        return static_cast<const std::uint8_t*>(pixels)[i * got + c];
+    };
+    std::uint8_t* out = img.data();
+    for (index_t i = 0; i < plane; ++i) {
+        if (out_c == 1) {
+            out[i] = colour == 1 ? std::uint8_t(sample(i, 0)) : detail::luma(sample(i, 0), sample(i, 1), sample(i, 2));
+        } else {
+            for (int c = 0; c < 3; ++c) out[c * plane + i] = std::uint8_t(sample(i, colour == 1 ? 0 : c));
+        }
+    }
+    return img;
+}
+
+// Writes an 8-bit PNG (atomically). img: (1, C, H, W) or (C, H, W) with C = 1 or 3.
+inline void write_png(const std::string& path, const Tensor<std::uint8_t>& img) {
+    const int c = int(img.rank() == 4 ? img.c() : img.size(0));
+    PGG_CHECK((img.rank() == 4 && img.n() == 1) || img.rank() == 3, "write_png: ", path, ": expected (1, C, H, W), got ",
+              img.shape());
+    PGG_CHECK(c == 1 || c == 3, "write_png: ", path, ": 1 or 3 channels, got ", c);
+    const index_t h = img.rank() == 4 ? img.h() : img.size(1), w = img.rank() == 4 ? img.w() : img.size(2), plane = h * w;
+    std::string interleaved(std::size_t(plane * c), '\0');
+    for (index_t i = 0; i < plane; ++i)
+        for (int k = 0; k < c; ++k) interleaved[std::size_t(i * c + k)] = char(img.data()[k * plane + i]);
+    std::string encoded;
+    auto sink = [](void* ctx, void* data, int size) { static_cast<std::string*>(ctx)->append(static_cast<char*>(data), size); };
+    if (!stbi_write_png_to_func(sink, &encoded, int(w), int(h), c, interleaved.data(), int(w) * c))
+        throw error(path + ": PNG encoding failed");
+    write_file_atomic(path, encoded);
+}
+
+// [-1, 1] floats to 8 bits: round(x * 127.5 + 127.5), clipped (PG-GAN's convention).
+template <class T>
+Tensor<std::uint8_t> to_uint8(const Tensor<T>& x) {
+    return cast<std::uint8_t>(clamp(x * T(127.5) + T(128.0), T(0), T(255.999)));
+}
+
+// Tiles a batch (N, C, H, W) into one image (1, C, rows * (H + pad) - pad, cols * (W + pad) - pad),
+// row by row; unused cells and the padding hold pad_value.
+inline Tensor<std::uint8_t> make_grid(const Tensor<std::uint8_t>& batch, index_t cols, index_t pad = 2,
+                                      std::uint8_t pad_value = 0) {
+    PGG_CHECK(batch.rank() == 4 && batch.n() > 0, "make_grid: (N, C, H, W) expected, got ", batch.shape());
+    PGG_CHECK(cols > 0 && pad >= 0, "make_grid: bad columns ", cols, " or padding ", pad);
+    cols = std::min(cols, batch.n());
+    const index_t rows = (batch.n() + cols - 1) / cols, C = batch.c(), H = batch.h(), W = batch.w();
+    const index_t GH = rows * (H + pad) - pad, GW = cols * (W + pad) - pad;
+    Tensor<std::uint8_t> grid = Tensor<std::uint8_t>::full({1, C, GH, GW}, pad_value);
+    for (index_t n = 0; n < batch.n(); ++n) {
+        const index_t y0 = (n / cols) * (H + pad), x0 = (n % cols) * (W + pad);
+        for (index_t c = 0; c < C; ++c)
+            for (index_t y = 0; y < H; ++y)
+                std::copy_n(&batch.data()[((n * C + c) * H + y) * W], W, &grid.data()[(c * GH + y0 + y) * GW + x0]);
+    }
+    return grid;
+}
+
+} // namespace pgg::io
