@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Reads a pgg checkpoint with numpy alone (no safetensors package) and checks its contents:
-the layout is the standard one. Usage: read_safetensors.py FILE"""
+"""Reads a pgg checkpoint with numpy alone (no safetensors package) and a pgg .npy file with
+numpy.load(mmap_mode='r'), and checks their contents: the layouts are the standard ones.
+Usage: read_safetensors.py FILE.safetensors FILE.npy"""
 import json
 import struct
 import sys
@@ -25,3 +26,8 @@ for name in ["conv.weight", "conv.bias", "fc.weight", "fc.bias"]:  # written in 
     assert np.array_equal(a, want), name
     k += a.size
 print(f"numpy read {len(expected)} tensors from {path}: ok")
+
+levels = np.load(sys.argv[2], mmap_mode="r")
+assert levels.dtype == np.uint8 and levels.shape == (3, 1, 4, 4), (levels.dtype, levels.shape)
+assert np.array_equal(np.asarray(levels).ravel(), np.arange(48, dtype=np.uint8))
+print(f"numpy mapped {sys.argv[2]}: ok")

@@ -120,8 +120,8 @@ TEST_CASE("checkpoint: writes are atomic", "[checkpoint]") {
     fs::remove_all(dir);
 }
 
-// Not run by default: writes a checkpoint with known values for tests/read_safetensors.py.
-TEST_CASE("checkpoint: write a file for the numpy reader", "[.][write-for-python]") {
+// Not run by default: writes a checkpoint and an .npy with known values for tests/read_safetensors.py.
+TEST_CASE("checkpoint: write files for the numpy reader", "[.][write-for-python]") {
     Net<Model> m;
     index_t k = 0;
     for (auto& p : parameters(m))
@@ -130,4 +130,7 @@ TEST_CASE("checkpoint: write a file for the numpy reader", "[.][write-for-python
     io::add_network(w, m);
     w.metadata("format", "pgg");
     w.write(PGG_TEST_BINARY_DIR "/numpy_check.safetensors");
+    Tensor<std::uint8_t> levels({3, 1, 4, 4});
+    for (index_t i = 0; i < levels.numel(); ++i) levels.data()[i] = std::uint8_t(i);
+    io::write_npy(PGG_TEST_BINARY_DIR "/numpy_check.npy", levels);
 }
