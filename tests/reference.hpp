@@ -4,8 +4,12 @@
 
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
 #include <cmath>
+#include <filesystem>
 #include <random>
+#include <string>
 #include <vector>
 
 namespace pggtest {
@@ -13,6 +17,20 @@ namespace pggtest {
 using pgg::index_t;
 using pgg::Shape;
 using pgg::Tensor;
+
+// A fresh folder under the system's temporary directory, removed with everything in it at scope exit.
+struct TempDir {
+    std::filesystem::path path;
+    explicit TempDir(const std::string& tag = "tmp")
+        : path(std::filesystem::temp_directory_path() / ("pgg_" + tag + "_" + std::to_string(::getpid()))) {
+        std::filesystem::remove_all(path);
+        std::filesystem::create_directories(path);
+    }
+    ~TempDir() { std::filesystem::remove_all(path); }
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    std::string operator/(const std::string& name) const { return (path / name).string(); }
+};
 
 template <class T>
 Tensor<T> random_tensor(const Shape& s, std::uint64_t seed, T lo = T(-1), T hi = T(1)) {

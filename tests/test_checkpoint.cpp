@@ -11,11 +11,6 @@ namespace {
 using Model = Sequential<Named<"conv", Conv2d<1, 4, 3, equalized>>, LeakyReLU<>, Flatten, Named<"fc", Dense<64, 3>>>;
 using Other = Sequential<Named<"conv", Conv2d<1, 5, 3, equalized>>, LeakyReLU<>, Flatten, Named<"head", Dense<80, 3>>>;
 
-fs::path temp_dir() {
-    fs::path d = fs::temp_directory_path() / ("pgg_test_" + std::to_string(::getpid()));
-    fs::create_directories(d);
-    return d;
-}
 std::vector<Tensor<float>> snapshot(Net<Model>& m) {
     std::vector<Tensor<float>> out;
     for (auto& p : parameters(m)) out.push_back(p.value.clone());
@@ -29,7 +24,8 @@ bool same_values(const std::vector<Tensor<float>>& a, const std::vector<Tensor<f
 } // namespace
 
 TEST_CASE("checkpoint: parameters, Adam state and metadata round-trip", "[checkpoint]") {
-    const fs::path file = temp_dir() / "model.safetensors";
+    pggtest::TempDir dir("ckpt");
+    const fs::path file = dir.path / "model.safetensors";
     Net<Model> a;
     Generator g(1);
     a.reset_parameters(g);
@@ -52,11 +48,11 @@ TEST_CASE("checkpoint: parameters, Adam state and metadata round-trip", "[checkp
     CHECK(max(abs(adam_b.second_moments()[0] - adam.second_moments()[0])) == 0.0f);
     CHECK(f.string_metadata("kimg") == "1440.0");
     CHECK(f.contains("G.fc.bias"));
-    fs::remove_all(file.parent_path());
 }
 
 TEST_CASE("checkpoint: a different model is reported by name and changes nothing", "[checkpoint]") {
-    const fs::path file = temp_dir() / "other.safetensors";
+    pggtest::TempDir dir("ckpt");
+    const fs::path file = dir.path / "other.safetensors";
     Net<Other> other;
     io::SafetensorsWriter w;
     io::add_network(w, other, "G.");
@@ -77,11 +73,11 @@ TEST_CASE("checkpoint: a different model is reported by name and changes nothing
         CHECK(msg.find("'G.head.weight' is not in the model") != std::string::npos);
     }
     CHECK(same_values(before, snapshot(m)));
-    fs::remove_all(file.parent_path());
 }
 
 TEST_CASE("checkpoint: truncated and corrupt files give clear errors", "[checkpoint]") {
-    const fs::path dir = temp_dir(), file = dir / "m.safetensors";
+    pggtest::TempDir tmp("ckpt");
+    const fs::path dir = tmp.path, file = dir / "m.safetensors";
     Net<Model> m;
     io::SafetensorsWriter w;
     io::add_network(w, m);
@@ -103,11 +99,11 @@ TEST_CASE("checkpoint: truncated and corrupt files give clear errors", "[checkpo
     garbled[8] = '#'; // the header's opening brace
     CHECK_THROWS_WITH(io::SafetensorsFile::read(write_raw("garbled", garbled)), Catch::Contains("garbled: corrupt header"));
     CHECK_THROWS_WITH(io::SafetensorsFile::read((dir / "absent").string()), Catch::Contains("absent: cannot open"));
-    fs::remove_all(dir);
 }
 
 TEST_CASE("checkpoint: writes are atomic", "[checkpoint]") {
-    const fs::path dir = temp_dir();
+    pggtest::TempDir tmp("ckpt");
+    const fs::path dir = tmp.path;
     Net<Model> m;
     io::SafetensorsWriter w;
     io::add_network(w, m);
@@ -117,7 +113,6 @@ TEST_CASE("checkpoint: writes are atomic", "[checkpoint]") {
     std::size_t files = 0;
     for ([[maybe_unused]] auto& e : fs::directory_iterator(dir)) ++files;
     CHECK(files == 1); // no temporary left behind
-    fs::remove_all(dir);
 }
 
 // Not run by default: writes a checkpoint and an .npy with known values for tests/read_safetensors.py.

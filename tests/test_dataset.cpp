@@ -8,12 +8,6 @@ using namespace pgg;
 namespace fs = std::filesystem;
 
 namespace {
-struct TempDir {
-    fs::path path = fs::temp_directory_path() / ("pgg_ds_" + std::to_string(::getpid()));
-    TempDir() { fs::create_directories(path); }
-    ~TempDir() { fs::remove_all(path); }
-    std::string operator/(const std::string& name) const { return (path / name).string(); }
-};
 
 std::vector<Tensor<std::uint8_t>> random_images(int n, index_t r, std::uint64_t seed) {
     std::vector<Tensor<std::uint8_t>> out;
@@ -36,7 +30,7 @@ void write_dataset(const std::string& dir, const std::vector<Tensor<std::uint8_t
 } // namespace
 
 TEST_CASE("dataset: levels are 2x2 averages in float, rounded once; order shuffled from a seed", "[io][dataset]") {
-    TempDir tmp;
+    pggtest::TempDir tmp("ds");
     const auto images = random_images(10, 16, 1);
     write_dataset(tmp / "ds", images, 7);
     io::Dataset ds(tmp / "ds");
@@ -77,7 +71,7 @@ TEST_CASE("dataset: levels are 2x2 averages in float, rounded once; order shuffl
 }
 
 TEST_CASE("dataset: minibatches in [-1, 1] with the fade between levels", "[io][dataset]") {
-    TempDir tmp;
+    pggtest::TempDir tmp("ds");
     write_dataset(tmp / "ds", random_images(6, 16, 2), 3);
     io::Dataset ds(tmp / "ds");
     Generator g(5);
@@ -102,7 +96,7 @@ TEST_CASE("dataset: minibatches in [-1, 1] with the fade between levels", "[io][
 }
 
 TEST_CASE("dataset: bad input is reported and leaves no partial output", "[io][dataset]") {
-    TempDir tmp;
+    pggtest::TempDir tmp("ds");
     const auto images = random_images(3, 8, 3);
     {
         io::DatasetWriter w(tmp / "partial", 3, 1, 8);

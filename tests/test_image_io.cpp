@@ -9,12 +9,6 @@ using namespace pgg;
 namespace fs = std::filesystem;
 
 namespace {
-struct TempDir {
-    fs::path path = fs::temp_directory_path() / ("pgg_io_" + std::to_string(::getpid()));
-    TempDir() { fs::create_directories(path); }
-    ~TempDir() { fs::remove_all(path); }
-    std::string operator/(const std::string& name) const { return (path / name).string(); }
-};
 
 // A minimal 16-bit grayscale PNG encoder (stb writes 8-bit only): filter 0 rows, zlib, CRCs.
 void write_png16(const std::string& path, const std::vector<std::uint16_t>& px, int w, int h) {
@@ -48,7 +42,7 @@ void write_png16(const std::string& path, const std::vector<std::uint16_t>& px, 
 } // namespace
 
 TEST_CASE("images: PNG round trip, gray and RGB, channel conversion", "[io][image]") {
-    TempDir dir;
+    pggtest::TempDir dir("io");
     auto gray = Tensor<std::uint8_t>({1, 1, 5, 7});
     auto rgb = Tensor<std::uint8_t>({1, 3, 4, 6});
     for (index_t i = 0; i < gray.numel(); ++i) gray.data()[i] = std::uint8_t(i * 7);
@@ -70,7 +64,7 @@ TEST_CASE("images: PNG round trip, gray and RGB, channel conversion", "[io][imag
 }
 
 TEST_CASE("images: 16-bit PNG scaled to 8 bits by rounding", "[io][image]") {
-    TempDir dir;
+    pggtest::TempDir dir("io");
     const std::vector<std::uint16_t> px = {0, 1, 128, 129, 257, 32767, 65280, 65535};
     write_png16(dir / "deep.png", px, 4, 2);
     Tensor<std::uint8_t> img = io::read_image(dir / "deep.png");
@@ -79,7 +73,7 @@ TEST_CASE("images: 16-bit PNG scaled to 8 bits by rounding", "[io][image]") {
 }
 
 TEST_CASE("images: JPEG reads close to what was written", "[io][image]") {
-    TempDir dir;
+    pggtest::TempDir dir("io");
     Tensor<std::uint8_t> img({1, 1, 16, 16});
     for (index_t y = 0; y < 16; ++y)
         for (index_t x = 0; x < 16; ++x) img.at(0, 0, y, x) = std::uint8_t(8 * x + 4 * y);
@@ -92,7 +86,7 @@ TEST_CASE("images: JPEG reads close to what was written", "[io][image]") {
 }
 
 TEST_CASE("images: missing, corrupt and truncated files name the file", "[io][image]") {
-    TempDir dir;
+    pggtest::TempDir dir("io");
     CHECK_THROWS_WITH(io::read_image(dir / "none.png"), Catch::Contains("none.png: cannot open"));
     std::ofstream(dir / "junk.png", std::ios::binary) << "this is not an image";
     CHECK_THROWS_WITH(io::read_image(dir / "junk.png"), Catch::Contains("junk.png: not a readable image"));
@@ -129,7 +123,7 @@ TEST_CASE("images: grids and the [-1, 1] to 8-bit conversion", "[io][image]") {
 }
 
 TEST_CASE("npy: written files map back; bad files are reported", "[io][npy]") {
-    TempDir dir;
+    pggtest::TempDir dir("io");
     Tensor<std::uint8_t> a({3, 1, 4, 4});
     for (index_t i = 0; i < a.numel(); ++i) a.data()[i] = std::uint8_t(i);
     io::write_npy(dir / "a.npy", a);

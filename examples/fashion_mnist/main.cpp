@@ -22,16 +22,6 @@ std::string format_duration(double s) {
     return buf;
 }
 
-// A seeded permutation of [0, n) (Fisher-Yates on Philox draws).
-std::vector<pgg::index_t> permutation(pgg::index_t n, pgg::Generator& gen) {
-    std::vector<pgg::index_t> p(n);
-    std::iota(p.begin(), p.end(), 0);
-    pgg::Tensor<double> u({std::max<pgg::index_t>(n, 1)});
-    pgg::fill_uniform(u, gen);
-    for (pgg::index_t i = n - 1; i > 0; --i) std::swap(p[i], p[pgg::index_t(u.data()[i] * double(i + 1))]);
-    return p;
-}
-
 double accuracy(pgg::nn::Net<fashion::Model>& net, const pgg::Tensor<std::uint8_t>& images, const pgg::Tensor<std::uint8_t>& labels,
                 pgg::index_t count) {
     std::vector<pgg::index_t> order(count);
@@ -94,7 +84,7 @@ int main(int argc, char** argv) {
         const auto start = clock_type::now();
         for (int epoch = 1; epoch <= epochs; ++epoch) {
             const auto t0 = clock_type::now();
-            const auto order = permutation(train_count, gen);
+            const auto order = random_permutation(train_count, gen);
             double loss_sum = 0;
             pgg::index_t seen = 0, steps = 0, next_report = train_count / 10;
             for (pgg::index_t b = 0; b + batch <= train_count; b += batch) {

@@ -103,6 +103,12 @@ public:
         Allocator<Device>::copy(data_, src.data_, bytes());
         return *this;
     }
+    // Gives the tensor shape s: keeps its storage when it already has that shape (so buffers are reused
+    // from step to step), else allocates a zero-filled one. Returns *this.
+    Tensor& resize_(const Shape& s) {
+        if (!(shape_ == s)) *this = Tensor(s);
+        return *this;
+    }
     Tensor clone() const {
         Tensor t(shape_);
         t.copy_(*this);

@@ -41,12 +41,8 @@ public:
         std::filesystem::remove_all(tmp_);
         std::filesystem::create_directories(tmp_);
         // position of input image i in the stored order: a seeded permutation
-        order_.resize(count);
-        std::iota(order_.begin(), order_.end(), 0);
         Generator g(seed, 0xda7a);
-        Tensor<double> u({count});
-        fill_uniform(u, g);
-        for (index_t i = count - 1; i > 0; --i) std::swap(order_[i], order_[index_t(u.data()[i] * double(i + 1))]);
+        order_ = random_permutation(count, g);
         for (index_t r = res_; r >= 4; r /= 2) {
             levels_.push_back(r);
             auto f = std::make_unique<std::fstream>(tmp_ + "/" + level_file(r), std::ios::binary | std::ios::in | std::ios::out | std::ios::trunc);
@@ -167,7 +163,7 @@ public:
         const int lo = int(std::floor(lod));
         const index_t r = res_ >> lo;
         const auto& map = level(r);
-        detail_ensure(out, {batch, channels_, r, r});
+        out.resize_({batch, channels_, r, r});
         Tensor<double> u({batch});
         fill_uniform(u, gen);
         const index_t rec = index_t(channels_) * r * r;
@@ -188,9 +184,6 @@ public:
     }
 
 private:
-    static void detail_ensure(Tensor<float>& t, const Shape& s) {
-        if (!(t.shape() == s)) t = Tensor<float>(s);
-    }
     const NpyMap<std::uint8_t>& level(index_t r) const {
         auto it = levels_.find(r);
         PGG_CHECK(it != levels_.end(), dir_, ": no level of resolution ", r);

@@ -20,7 +20,7 @@ struct Pointwise {
 
         const Tensor<T, D>& forward(const Tensor<T, D>& x) {
             x_ = x;
-            ensure(y_, x.shape()) = Fn::f(x);
+            y_.resize_(x.shape()) = Fn::f(x);
             return y_;
         }
         void backward(const Tensor<T, D>& dy, Tensor<T, D>& dx, Accumulate acc = {}) {
@@ -29,7 +29,7 @@ struct Pointwise {
         const Tensor<T, D>& forward_tangent(const Tensor<T, D>& x, const Tensor<T, D>& xt) {
             forward(x);
             xt_ = xt;
-            ensure(yt_, x.shape()) = Fn::df(x) * xt;
+            yt_.resize_(x.shape()) = Fn::df(x) * xt;
             return y_;
         }
         const Tensor<T, D>& tangent_output() const { return yt_; }

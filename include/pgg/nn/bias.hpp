@@ -29,7 +29,7 @@ struct Bias {
 
         const Tensor<T, D>& forward(const Tensor<T, D>& x) {
             PGG_CHECK(x.c() == C, "Bias<", C, ">: input ", x.shape(), " has ", x.c(), " channels");
-            detail::ensure(y_, x.shape()) = x + per_channel(bias);
+            y_.resize_(x.shape()) = x + per_channel(bias);
             return y_;
         }
         void backward(const Tensor<T, D>& dy, Tensor<T, D>& dx, Accumulate acc = {}) {

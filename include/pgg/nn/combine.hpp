@@ -33,12 +33,12 @@ struct Lerp {
             const Tensor<T, D>& ya = a.forward(x);
             const Tensor<T, D>& yb = b.forward(x);
             PGG_CHECK(ya.shape() == yb.shape(), "Lerp: paths give shapes ", ya.shape(), " and ", yb.shape());
-            detail::ensure(y_, ya.shape()) = lerp(ya, yb, alpha);
+            y_.resize_(ya.shape()) = lerp(ya, yb, alpha);
             return y_;
         }
         void backward(const Tensor<T, D>& dy, Tensor<T, D>& dx, Accumulate acc = {}) {
-            detail::ensure(da_, dy.shape()) = dy * (T(1) - alpha);
-            detail::ensure(db_, dy.shape()) = dy * alpha;
+            da_.resize_(dy.shape()) = dy * (T(1) - alpha);
+            db_.resize_(dy.shape()) = dy * alpha;
             a.backward(da_, dx, acc);
             b.backward(db_, dx, Accumulate{true, acc.params});
         }
@@ -46,17 +46,17 @@ struct Lerp {
             x_shape_ = x.shape();
             const Tensor<T, D>& ya = a.forward_tangent(x, xt);
             const Tensor<T, D>& yb = b.forward_tangent(x, xt);
-            detail::ensure(y_, ya.shape()) = lerp(ya, yb, alpha);
-            detail::ensure(yt_, ya.shape()) = lerp(a.tangent_output(), b.tangent_output(), alpha);
+            y_.resize_(ya.shape()) = lerp(ya, yb, alpha);
+            yt_.resize_(ya.shape()) = lerp(a.tangent_output(), b.tangent_output(), alpha);
             return y_;
         }
         const Tensor<T, D>& tangent_output() const { return yt_; }
         void backward_tangent(const Tensor<T, D>& dy, const Tensor<T, D>& dyt, Tensor<T, D>& dx, Tensor<T, D>& dxt,
                               Accumulate acc = {}) {
-            detail::ensure(da_, dy.shape()) = dy * (T(1) - alpha);
-            detail::ensure(db_, dy.shape()) = dy * alpha;
-            detail::ensure(dat_, dy.shape()) = dyt * (T(1) - alpha);
-            detail::ensure(dbt_, dy.shape()) = dyt * alpha;
+            da_.resize_(dy.shape()) = dy * (T(1) - alpha);
+            db_.resize_(dy.shape()) = dy * alpha;
+            dat_.resize_(dy.shape()) = dyt * (T(1) - alpha);
+            dbt_.resize_(dy.shape()) = dyt * alpha;
             a.backward_tangent(da_, dat_, dx, dxt, acc);
             b.backward_tangent(db_, dbt_, dx, dxt, Accumulate{true, acc.params});
         }
@@ -99,14 +99,14 @@ struct SkipConcat {
         const Tensor<T, D>& forward(const Tensor<T, D>& x) {
             x_shape_ = x.shape();
             const Tensor<T, D>& h = inner.forward(x);
-            detail::ensure(y_, {x.n(), x.c() + h.c(), x.h(), x.w()});
+            y_.resize_({x.n(), x.c() + h.c(), x.h(), x.w()});
             concat_channels(x, h, y_);
             h_shape_ = h.shape();
             return y_;
         }
         void backward(const Tensor<T, D>& dy, Tensor<T, D>& dx, Accumulate acc = {}) {
-            detail::ensure(dskip_, x_shape_);
-            detail::ensure(dh_, h_shape_);
+            dskip_.resize_(x_shape_);
+            dh_.resize_(h_shape_);
             concat_channels_backward(dy, dskip_, dh_);
             inner.backward(dh_, dx, acc);
             dx = dx + dskip_;

@@ -102,14 +102,14 @@ struct Conv2d {
     private:
         const Tensor<T, D>& effective_weight() {
             if constexpr (Opt.gain > 0) {
-                detail::ensure(weight_scaled_, weight.shape()) = weight * scale();
+                weight_scaled_.resize_(weight.shape()) = weight * scale();
                 return weight_scaled_;
             } else {
                 return weight;
             }
         }
         void conv(const Tensor<T, D>& x, Tensor<T, D>& y) {
-            detail::ensure(y, {x.n(), Out, conv_output_size(x.h(), params), conv_output_size(x.w(), params)});
+            y.resize_({x.n(), Out, conv_output_size(x.h(), params), conv_output_size(x.w(), params)});
             conv2d_forward(x, effective_weight(), y, params);
         }
         // weight_grad (+)= scale * conv_backward_weights(x, dy)
@@ -158,7 +158,7 @@ struct ConvTranspose2d {
             PGG_CHECK(x.rank() == 4 && x.c() == In, "ConvTranspose2d<", In, ", ", Out, ", ", K, ">: input ", x.shape(),
                       " should be (N, ", In, ", H, W)");
             x_ = x;
-            detail::ensure(y_, {x.n(), Out, conv_transpose_output_size(x.h(), params), conv_transpose_output_size(x.w(), params)});
+            y_.resize_({x.n(), Out, conv_transpose_output_size(x.h(), params), conv_transpose_output_size(x.w(), params)});
             conv_transpose2d_forward(x, weight, y_, params);
             if constexpr (Opt.bias) y_ = y_ + per_channel(bias);
             return y_;

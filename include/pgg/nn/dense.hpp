@@ -32,7 +32,7 @@ struct Dense {
             PGG_CHECK(x.rank() == 2 && x.size(1) == In, "Dense<", In, ", ", Out, ">: input ", x.shape(), " should be (N, ",
                       In, "); add Flatten before it");
             x_ = x;
-            detail::ensure(y_, {x.n(), Out});
+            y_.resize_({x.n(), Out});
             matmul(x, weight, y_, false, true, scale()); // y = s x W^T
             if constexpr (Opt.bias) y_ = y_ + per_channel(bias);
             return y_;
@@ -46,7 +46,7 @@ struct Dense {
         const Tensor<T, D>& forward_tangent(const Tensor<T, D>& x, const Tensor<T, D>& xt) {
             forward(x);
             xt_ = xt;
-            detail::ensure(yt_, {x.n(), Out});
+            yt_.resize_({x.n(), Out});
             matmul(xt, weight, yt_, false, true, scale());
             return y_;
         }

@@ -34,8 +34,8 @@ struct GaussianDropout {
                 y_ = x;
                 return y_;
             }
-            fill_normal(detail::ensure(noise_, x.shape()), generator, T(1), T(std::sqrt(Rate / (1.0 - Rate))));
-            detail::ensure(y_out_, x.shape()) = x * noise_;
+            fill_normal(noise_.resize_(x.shape()), generator, T(1), T(std::sqrt(Rate / (1.0 - Rate))));
+            y_out_.resize_(x.shape()) = x * noise_;
             y_ = y_out_;
             return y_;
         }

@@ -84,13 +84,6 @@ struct ChannelCheck {
     static constexpr bool ok = true;
 };
 
-// (re)allocates t unless it already has shape s; keeps storage across steps of equal shapes.
-template <class T, class D>
-Tensor<T, D>& ensure(Tensor<T, D>& t, const Shape& s) {
-    if (!(t.shape() == s)) t = Tensor<T, D>(s);
-    return t;
-}
-
 // dst = value + (accumulate ? dst : 0) for a gradient; an empty dst is allocated (nothing to add).
 template <class T, class D, class E>
 void write_grad(Tensor<T, D>& dst, const E& value, bool accumulate) {

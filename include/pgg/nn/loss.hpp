@@ -18,7 +18,7 @@ double bce_with_logits(const Tensor<T, D>& logits, const Tensor<T, D>& targets, 
     const double n = double(logits.numel());
     // softplus(x) = max(x, 0) + log(1 + exp(-|x|)), stable for any x
     const double total = sum(maximum(logits, 0) + log(1 + exp(-abs(logits))) - targets * logits);
-    detail::ensure(grad, logits.shape()) = (sigmoid(logits) - targets) * T(1.0 / n);
+    grad.resize_(logits.shape()) = (sigmoid(logits) - targets) * T(1.0 / n);
     return total / n;
 }
 
@@ -28,7 +28,7 @@ double softmax_cross_entropy(const Tensor<T, cpu>& logits, const std::vector<std
     PGG_CHECK(logits.rank() == 2 && index_t(labels.size()) == logits.size(0), "softmax_cross_entropy: logits ",
               logits.shape(), " for ", labels.size(), " labels");
     const index_t N = logits.size(0), K = logits.size(1);
-    detail::ensure(grad, logits.shape());
+    grad.resize_(logits.shape());
     double total = 0;
     for (index_t n = 0; n < N; ++n) {
         PGG_CHECK(labels[n] >= 0 && labels[n] < K, "softmax_cross_entropy: label ", labels[n], " of sample ", n,
@@ -59,7 +59,7 @@ double soft_dice(const Tensor<T, D>& probs, const Tensor<T, D>& targets, Tensor<
         a.data()[n] = T(-2 / (S + eps) / double(N));
         b.data()[n] = T((2 * I + eps) / ((S + eps) * (S + eps)) / double(N));
     }
-    detail::ensure(grad, probs.shape()) = per_sample(a) * targets + per_sample(b);
+    grad.resize_(probs.shape()) = per_sample(a) * targets + per_sample(b);
     return total / double(N);
 }
 
@@ -69,7 +69,7 @@ template <class T, class D>
 double logistic_generator(const Tensor<T, D>& fake_scores, Tensor<T, D>& grad) {
     const double n = double(fake_scores.numel());
     const double total = sum(maximum(-fake_scores, 0) + log(1 + exp(-abs(fake_scores))));
-    detail::ensure(grad, fake_scores.shape()) = (sigmoid(fake_scores) - 1) * T(1.0 / n);
+    grad.resize_(fake_scores.shape()) = (sigmoid(fake_scores) - 1) * T(1.0 / n);
     return total / n;
 }
 template <class T, class D>
@@ -78,8 +78,8 @@ double logistic_discriminator(const Tensor<T, D>& real_scores, const Tensor<T, D
     const double n = double(real_scores.numel());
     const double total = sum(maximum(fake_scores, 0) + log(1 + exp(-abs(fake_scores)))) +
                          sum(maximum(-real_scores, 0) + log(1 + exp(-abs(real_scores))));
-    detail::ensure(grad_fake, fake_scores.shape()) = sigmoid(fake_scores) * T(1.0 / n);
-    detail::ensure(grad_real, real_scores.shape()) = (sigmoid(real_scores) - 1) * T(1.0 / n);
+    grad_fake.resize_(fake_scores.shape()) = sigmoid(fake_scores) * T(1.0 / n);
+    grad_real.resize_(real_scores.shape()) = (sigmoid(real_scores) - 1) * T(1.0 / n);
     return total / n;
 }
 

@@ -21,7 +21,7 @@ struct PixelNorm {
             x_ = x;
             r_ = mean_over_channels(square(x));
             r_ = rsqrt(r_ + eps);
-            detail::ensure(y_, x.shape()) = x * per_pixel(r_);
+            y_.resize_(x.shape()) = x * per_pixel(r_);
             return y_;
         }
         // dx = r dy - x r^3 mean_c(x dy)

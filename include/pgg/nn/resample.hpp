@@ -48,7 +48,7 @@ struct LinearMap {
 struct UpsampleOp {
     template <class T, class D>
     static void apply(const Tensor<T, D>& x, Tensor<T, D>& y) {
-        upsample2x_forward(x, ensure(y, {x.n(), x.c(), 2 * x.h(), 2 * x.w()}));
+        upsample2x_forward(x, y.resize_({x.n(), x.c(), 2 * x.h(), 2 * x.w()}));
     }
     template <class T, class D>
     static void adjoint(const Tensor<T, D>& dy, Tensor<T, D>& dx, T beta) { upsample2x_backward(dy, dx, beta); }
@@ -56,7 +56,7 @@ struct UpsampleOp {
 struct AvgPoolOp {
     template <class T, class D>
     static void apply(const Tensor<T, D>& x, Tensor<T, D>& y) {
-        avg_pool2x_forward(x, ensure(y, {x.n(), x.c(), x.h() / 2, x.w() / 2}));
+        avg_pool2x_forward(x, y.resize_({x.n(), x.c(), x.h() / 2, x.w() / 2}));
     }
     template <class T, class D>
     static void adjoint(const Tensor<T, D>& dy, Tensor<T, D>& dx, T beta) { avg_pool2x_backward(dy, dx, beta); }
@@ -81,7 +81,7 @@ struct MaxPool2x {
 
         const Tensor<T, D>& forward(const Tensor<T, D>& x) {
             x_ = x;
-            max_pool2x_forward(x, detail::ensure(y_, {x.n(), x.c(), x.h() / 2, x.w() / 2}));
+            max_pool2x_forward(x, y_.resize_({x.n(), x.c(), x.h() / 2, x.w() / 2}));
             return y_;
         }
         void backward(const Tensor<T, D>& dy, Tensor<T, D>& dx, Accumulate acc = {}) {

@@ -95,7 +95,7 @@ struct Sequential {
                 if constexpr (I == 0) {
                     layer.backward(g, dx, acc);
                 } else {
-                    detail::ensure(grads_[I], in_shapes_[I]);
+                    grads_[I].resize_(in_shapes_[I]);
                     layer.backward(g, grads_[I], Accumulate{false, acc.params});
                 }
             });
@@ -119,8 +119,8 @@ struct Sequential {
                 if constexpr (I == 0) {
                     layer.backward_tangent(g, gt, dx, dxt, acc);
                 } else {
-                    detail::ensure(grads_[I], in_shapes_[I]);
-                    detail::ensure(tangent_grads_[I], in_shapes_[I]);
+                    grads_[I].resize_(in_shapes_[I]);
+                    tangent_grads_[I].resize_(in_shapes_[I]);
                     layer.backward_tangent(g, gt, grads_[I], tangent_grads_[I], Accumulate{false, acc.params});
                 }
             });

@@ -1,6 +1,8 @@
 #pragma once
 // Random fills on the CPU: block b of a fill is Philox block (offset + b), whatever thread computes it.
 #include <algorithm>
+#include <numeric>
+#include <vector>
 
 #include "../../core/random.hpp"
 #include "../../core/tensor.hpp"
@@ -36,6 +38,17 @@ template <class T>
 void fill_normal(Tensor<T, cpu>& t, Generator& gen, T mean = T(0), T stddev = T(1)) {
     static_assert(std::is_floating_point_v<T>, "fill_normal: floating-point tensors only");
     cpu_detail::fill_blocks(t, gen, [=](const Generator& g, std::uint64_t b, T* v) { RandomValues<T>::normal(g, b, mean, stddev, v); });
+}
+
+// A seeded permutation of [0, n): Fisher-Yates on Philox draws (shuffled training order, dataset order).
+inline std::vector<index_t> random_permutation(index_t n, Generator& gen) {
+    std::vector<index_t> p(std::size_t(std::max<index_t>(n, 0)));
+    std::iota(p.begin(), p.end(), index_t(0));
+    if (n < 2) return p;
+    Tensor<double> u({n});
+    fill_uniform(u, gen);
+    for (index_t i = n - 1; i > 0; --i) std::swap(p[i], p[index_t(u.data()[i] * double(i + 1))]);
+    return p;
 }
 
 } // namespace pgg
