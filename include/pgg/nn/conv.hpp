@@ -36,6 +36,33 @@ void init_weights(const LayerOptions& o, index_t fan_in, Tensor<T, D>& w, Tensor
         if (b) fill_uniform(*b, g, -bound, bound);
     }
 }
+// The weight and optional bias of a convolution or dense layer: the tensors, their gradients,
+// initialisation, names, and the bias gradient (sum of dy per output channel).
+template <class T, class D, LayerOptions Opt, index_t FanIn>
+struct WeightBias {
+    Tensor<T, D> weight, weight_grad, bias, bias_grad;
+
+    WeightBias(const Shape& w, index_t out)
+        : weight(w), weight_grad(w), bias(Shape{Opt.bias ? out : 0}), bias_grad(Shape{Opt.bias ? out : 0}) {}
+    void reset_parameters(Generator& g) { init_weights(Opt, FanIn, weight, Opt.bias ? &bias : nullptr, g); }
+    template <class F>
+    void for_each_parameter(F&& f, const std::string& prefix = "") {
+        f(prefix + "weight", weight, weight_grad);
+        if constexpr (Opt.bias) f(prefix + "bias", bias, bias_grad);
+    }
+    void train(bool) {}
+
+protected:
+    void bias_gradient(const Tensor<T, D>& dy, bool accumulate) {
+        if constexpr (Opt.bias) {
+            db_ = sum_per_channel(dy);
+            write_grad(bias_grad, db_, accumulate);
+        }
+    }
+
+private:
+    Tensor<T, D> db_;
+};
 } // namespace detail
 
 // 2-d convolution, PyTorch layout: weight (Out, In, K, K), bias (Out).
@@ -47,23 +74,16 @@ struct Conv2d {
     static constexpr Conv2dParams params{K, Opt.stride, Opt.padding < 0 ? (K - 1) / 2 : Opt.padding};
 
     template <class T, class D>
-    struct bind {
+    struct bind : detail::WeightBias<T, D, Opt, In * K * K> {
         using value_type = T;
         using device_type = D;
         using Spec = Conv2d;
+        using Base = detail::WeightBias<T, D, Opt, In * K * K>;
+        using Base::bias, Base::weight, Base::weight_grad;
         // The run-time weight scale: gain / sqrt(fan_in) with the equalized learning rate, else 1.
         static T scale() { return Opt.gain > 0 ? T(Opt.gain) / T(std::sqrt(double(In * K * K))) : T(1); }
 
-        Tensor<T, D> weight{Shape{Out, In, K, K}}, weight_grad{Shape{Out, In, K, K}};
-        Tensor<T, D> bias{Shape{Opt.bias ? Out : 0}}, bias_grad{Shape{Opt.bias ? Out : 0}};
-
-        void reset_parameters(Generator& g) { detail::init_weights(Opt, In * K * K, weight, Opt.bias ? &bias : nullptr, g); }
-        template <class F>
-        void for_each_parameter(F&& f, const std::string& prefix = "") {
-            f(prefix + "weight", weight, weight_grad);
-            if constexpr (Opt.bias) f(prefix + "bias", bias, bias_grad);
-        }
-        void train(bool) {}
+        bind() : Base(Shape{Out, In, K, K}, Out) {}
 
         const Tensor<T, D>& forward(const Tensor<T, D>& x) {
             PGG_CHECK(x.rank() == 4 && x.c() == In, "Conv2d<", In, ", ", Out, ", ", K, ">: input ", x.shape(),
@@ -77,7 +97,7 @@ struct Conv2d {
             const T beta = detail::prepare_grad(dx, x_.shape(), acc.input);
             conv2d_backward_data(dy, effective_weight(), dx, params, beta);
             weight_gradient(x_, dy, acc.params);
-            if constexpr (Opt.bias) bias_gradient(dy, acc.params);
+            this->bias_gradient(dy, acc.params);
         }
 
         // y' = W x' (no bias: it does not depend on x).
@@ -96,7 +116,7 @@ struct Conv2d {
             conv2d_backward_data(dyt, w, dxt, params, detail::prepare_grad(dxt, x_.shape(), acc.input));
             weight_gradient(x_, dy, acc.params);
             weight_gradient(xt_, dyt, true);
-            if constexpr (Opt.bias) bias_gradient(dy, acc.params);
+            this->bias_gradient(dy, acc.params);
         }
 
     private:
@@ -118,12 +138,8 @@ struct Conv2d {
             conv2d_backward_weights(x, dy, weight_grad, params, accumulate ? T(1) / s : T(0));
             if (s != T(1)) weight_grad = weight_grad * s;
         }
-        void bias_gradient(const Tensor<T, D>& dy, bool accumulate) {
-            db_ = sum_per_channel(dy);
-            detail::write_grad(bias_grad, db_, accumulate);
-        }
 
-        Tensor<T, D> x_, y_, xt_, yt_, weight_scaled_, db_;
+        Tensor<T, D> x_, y_, xt_, yt_, weight_scaled_;
     };
 };
 
@@ -136,23 +152,16 @@ struct ConvTranspose2d {
     static constexpr int out_channels = Out;
     static constexpr Conv2dParams params{K, Opt.stride, Opt.padding < 0 ? (K - 1) / 2 : Opt.padding};
 
+    // PyTorch computes the fan-in of a transposed convolution's weight from its dimension 1.
     template <class T, class D>
-    struct bind {
+    struct bind : detail::WeightBias<T, D, Opt, Out * K * K> {
         using value_type = T;
         using device_type = D;
         using Spec = ConvTranspose2d;
+        using Base = detail::WeightBias<T, D, Opt, Out * K * K>;
+        using Base::bias, Base::weight, Base::weight_grad;
 
-        Tensor<T, D> weight{Shape{In, Out, K, K}}, weight_grad{Shape{In, Out, K, K}};
-        Tensor<T, D> bias{Shape{Opt.bias ? Out : 0}}, bias_grad{Shape{Opt.bias ? Out : 0}};
-
-        // PyTorch computes the fan-in of a transposed convolution's weight from its dimension 1.
-        void reset_parameters(Generator& g) { detail::init_weights(Opt, Out * K * K, weight, Opt.bias ? &bias : nullptr, g); }
-        template <class F>
-        void for_each_parameter(F&& f, const std::string& prefix = "") {
-            f(prefix + "weight", weight, weight_grad);
-            if constexpr (Opt.bias) f(prefix + "bias", bias, bias_grad);
-        }
-        void train(bool) {}
+        bind() : Base(Shape{In, Out, K, K}, Out) {}
 
         const Tensor<T, D>& forward(const Tensor<T, D>& x) {
             PGG_CHECK(x.rank() == 4 && x.c() == In, "ConvTranspose2d<", In, ", ", Out, ", ", K, ">: input ", x.shape(),
@@ -166,14 +175,11 @@ struct ConvTranspose2d {
         void backward(const Tensor<T, D>& dy, Tensor<T, D>& dx, Accumulate acc = {}) {
             conv_transpose2d_backward_data(dy, weight, dx, params, detail::prepare_grad(dx, x_.shape(), acc.input));
             conv_transpose2d_backward_weights(x_, dy, weight_grad, params, acc.params ? T(1) : T(0));
-            if constexpr (Opt.bias) {
-                db_ = sum_per_channel(dy);
-                detail::write_grad(bias_grad, db_, acc.params);
-            }
+            this->bias_gradient(dy, acc.params);
         }
 
     private:
-        Tensor<T, D> x_, y_, db_;
+        Tensor<T, D> x_, y_;
     };
 };
 

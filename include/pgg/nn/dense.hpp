@@ -11,22 +11,15 @@ struct Dense {
     static constexpr int out_channels = Out;
 
     template <class T, class D>
-    struct bind {
+    struct bind : detail::WeightBias<T, D, Opt, In> {
         using value_type = T;
         using device_type = D;
         using Spec = Dense;
+        using Base = detail::WeightBias<T, D, Opt, In>;
+        using Base::bias, Base::weight, Base::weight_grad;
         static T scale() { return Opt.gain > 0 ? T(Opt.gain) / std::sqrt(T(In)) : T(1); }
 
-        Tensor<T, D> weight{Shape{Out, In}}, weight_grad{Shape{Out, In}};
-        Tensor<T, D> bias{Shape{Opt.bias ? Out : 0}}, bias_grad{Shape{Opt.bias ? Out : 0}};
-
-        void reset_parameters(Generator& g) { detail::init_weights(Opt, In, weight, Opt.bias ? &bias : nullptr, g); }
-        template <class F>
-        void for_each_parameter(F&& f, const std::string& prefix = "") {
-            f(prefix + "weight", weight, weight_grad);
-            if constexpr (Opt.bias) f(prefix + "bias", bias, bias_grad);
-        }
-        void train(bool) {}
+        bind() : Base(Shape{Out, In}, Out) {}
 
         const Tensor<T, D>& forward(const Tensor<T, D>& x) {
             PGG_CHECK(x.rank() == 2 && x.size(1) == In, "Dense<", In, ", ", Out, ">: input ", x.shape(), " should be (N, ",
@@ -40,7 +33,7 @@ struct Dense {
         void backward(const Tensor<T, D>& dy, Tensor<T, D>& dx, Accumulate acc = {}) {
             matmul(dy, weight, dx, false, false, scale(), detail::prepare_grad(dx, x_.shape(), acc.input)); // dx = s dy W
             matmul(dy, x_, weight_grad, true, false, scale(), acc.params ? T(1) : T(0));                  // dW = s dy^T x
-            if constexpr (Opt.bias) bias_gradient(dy, acc.params);
+            this->bias_gradient(dy, acc.params);
         }
 
         const Tensor<T, D>& forward_tangent(const Tensor<T, D>& x, const Tensor<T, D>& xt) {
@@ -57,15 +50,11 @@ struct Dense {
             matmul(dyt, weight, dxt, false, false, scale(), detail::prepare_grad(dxt, x_.shape(), acc.input));
             matmul(dy, x_, weight_grad, true, false, scale(), acc.params ? T(1) : T(0));
             matmul(dyt, xt_, weight_grad, true, false, scale(), T(1));
-            if constexpr (Opt.bias) bias_gradient(dy, acc.params);
+            this->bias_gradient(dy, acc.params);
         }
 
     private:
-        void bias_gradient(const Tensor<T, D>& dy, bool accumulate) {
-            db_ = sum_per_channel(dy);
-            detail::write_grad(bias_grad, db_, accumulate);
-        }
-        Tensor<T, D> x_, y_, xt_, yt_, db_;
+        Tensor<T, D> x_, y_, xt_, yt_;
     };
 };
 
