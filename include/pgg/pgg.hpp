@@ -21,3 +21,6 @@
 #include "nn.hpp"
 #include "optim.hpp"
 #include "io.hpp"
+#include "util/plot.hpp"
+#include "util/progress.hpp"
+#include "util/interrupt.hpp"

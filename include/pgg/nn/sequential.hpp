@@ -23,7 +23,8 @@ struct FixedString {
     std::string str() const { return std::string(text, N - 1); }
 };
 
-// Gives a layer a parameter-name prefix of its own instead of its position.
+// Gives a layer a parameter-name prefix of its own instead of its position; Named<"", L> adds none, so
+// L's parameters keep their own names (for composites whose paths carry the names).
 template <FixedString Name, class Spec>
 struct Named {
     static constexpr int in_channels = Spec::in_channels;
@@ -35,7 +36,7 @@ struct Named {
     struct bind : Net<Spec, T, D> {
         template <class F>
         void for_each_parameter(F&& f, const std::string& prefix = "") {
-            Net<Spec, T, D>::for_each_parameter(f, prefix + Name.str() + ".");
+            Net<Spec, T, D>::for_each_parameter(f, Name.str().empty() ? prefix : prefix + Name.str() + ".");
         }
     };
 };

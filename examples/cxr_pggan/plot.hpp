@@ -1,0 +1,48 @@
+#pragma once
+// losses.png of a run: the per-tick metrics (metrics.jsonl) drawn as four panels against kimg.
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include <pgg/pgg.hpp>
+
+namespace pggan {
+
+class MetricsPlot {
+public:
+    bool empty() const { return kimg_.empty(); }
+
+    // Reads the ticks a run has logged so far (a resumed run continues its curves).
+    void load(const std::string& jsonl) {
+        std::ifstream in(jsonl);
+        std::string line;
+        while (std::getline(in, line)) {
+            const auto j = nlohmann::json::parse(line, nullptr, false);
+            if (!j.is_discarded() && j.is_object()) add(j);
+        }
+    }
+    void add(const nlohmann::json& tick) {
+        kimg_.push_back(tick.value("kimg", 0.0));
+        for (const char* k : {"D_loss", "G_loss", "D_real", "D_fake", "grad_norm", "lod"}) values_[k].push_back(tick.value(k, NAN));
+    }
+    void write(const std::string& path) const {
+        using pgg::plot::Panel;
+        auto s = [&](const char* key, const char* name, pgg::plot::Color c) {
+            return pgg::plot::Series{name, c, kimg_, values_.count(key) ? values_.at(key) : std::vector<double>()};
+        };
+        const pgg::plot::Color blue{31, 119, 180}, orange{230, 120, 20}, green{44, 160, 44}, red{214, 39, 40}, gray{90, 90, 90};
+        std::vector<Panel> panels = {
+            {"loss vs kimg", {s("D_loss", "D", blue), s("G_loss", "G", orange)}},
+            {"D score", {s("D_real", "real", green), s("D_fake", "fake", red)}},
+            {"gradient norm at mixed images (target 1)", {s("grad_norm", "|grad|", blue)}},
+            {"level of detail", {s("lod", "lod", gray)}},
+        };
+        pgg::io::write_png(path, pgg::plot::render(panels));
+    }
+
+private:
+    std::vector<double> kimg_;
+    std::map<std::string, std::vector<double>> values_;
+};
+
+} // namespace pggan

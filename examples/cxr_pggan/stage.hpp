@@ -1,0 +1,66 @@
+#pragma once
+// One training stage: the networks at one resolution (fading in over the one below, or the 4x4 start),
+// their optimisers and Gs, behind a small virtual interface so that the training loop can switch
+// resolutions at run time while every network type stays a compile-time Sequential.
+#include <memory>
+#include <string>
+
+#include <pgg/pgg.hpp>
+
+#include "param_store.hpp"
+
+namespace pggan {
+
+struct Stores {
+    ParamStore G, Gs, D;
+};
+
+struct StepOptions {
+    int max_per_device = 0;   // split minibatches into chunks of at most this many (0: no limit)
+    double norm_scale = 1;    // WGAN-GP: 2^floor(lod)
+    double lambda = 10, drift = 1e-3;
+    double G_smoothing = 0.999;
+};
+
+// What one minibatch (a D step and a G step) reports.
+struct StepStats {
+    pgg::nn::WganGpParts d;
+    double g_loss = 0; // -mean D(G(z))
+    bool d_applied = true, g_applied = true;
+};
+
+struct AdamSettings {
+    double beta1 = 0, beta2 = 0.99, eps = 1e-8;
+};
+
+class StageBase {
+public:
+    virtual ~StageBase() = default;
+    virtual int resolution() const = 0;
+    virtual int latent_size() const = 0;
+    // Fade weight of the old path (lod - floor(lod)); 0 when stable.
+    virtual void set_alpha(double alpha) = 0;
+    // Takes the stored parameters by name; the rest keep a fresh initialisation from `gen` (Gs copies G's).
+    virtual void load(const Stores& s, pgg::Generator& gen) = 0;
+    virtual void save(Stores& s) = 0;
+    virtual void set_learning_rates(double g, double d) = 0;
+    virtual void reset_optimizers() = 0;
+    virtual void save_optimizers(pgg::io::SafetensorsWriter& w) = 0;
+    virtual void load_optimizers(const pgg::io::SafetensorsFile& f) = 0;
+    // One D step (WGAN-GP on `reals`) and one G step; latents from `latents`, penalty mixing from `mixing`.
+    virtual StepStats train_minibatch(const pgg::Tensor<float>& reals, pgg::Generator& latents, pgg::Generator& mixing,
+                                      const StepOptions& o) = 0;
+    // Images from latents z (N, latent_size) through Gs (or G when `use_gs` is false).
+    virtual void generate(const pgg::Tensor<float>& z, pgg::Tensor<float>& images, bool use_gs = true) = 0;
+};
+
+// The stage at resolution R for C channels and width W (defined in stage_impl.hpp, instantiated by
+// generated stage_<W>_<R>.cpp files).
+template <int R, int C, class W>
+std::unique_ptr<StageBase> make_stage(const AdamSettings& adam);
+
+// The compiled (fmap_base, fmap_max, latent_size) presets; throws for others, naming what exists.
+std::unique_ptr<StageBase> create_stage(int fmap_base, int fmap_max, int latent_size, int resolution, int channels,
+                                        const AdamSettings& adam);
+
+} // namespace pggan

@@ -1,0 +1,167 @@
+#pragma once
+// The training stage at one resolution (see stage.hpp). Included only by the generated
+// stage_<width>_<R>.cpp files, so that each resolution compiles in a translation unit of its own.
+#include <algorithm>
+
+#include "networks.hpp"
+#include "stage.hpp"
+
+namespace pggan {
+
+namespace detail {
+// The networks a stage trains: the 4x4 start, or R fading in over R/2 (alpha 0 once stable).
+template <int R, int C, class W>
+struct StageNets {
+    using Gen = GFade<R, C, W>;
+    using Dis = DFade<R, C, W>;
+};
+template <int C, class W>
+struct StageNets<4, C, W> {
+    using Gen = G<4, C, W>;
+    using Dis = D<4, C, W>;
+};
+} // namespace detail
+
+template <int R, int C, class W>
+class Stage final : public StageBase {
+    using GNet = pgg::nn::Net<typename detail::StageNets<R, C, W>::Gen>;
+    using DNet = pgg::nn::Net<typename detail::StageNets<R, C, W>::Dis>;
+    using Tensor = pgg::Tensor<float>;
+    using index_t = pgg::index_t;
+
+public:
+    explicit Stage(const AdamSettings& a)
+        : gp_(pgg::nn::parameters(g_)), gsp_(pgg::nn::parameters(gs_)), dp_(pgg::nn::parameters(d_)),
+          adam_g_(gp_, {.lr = 1e-3, .beta1 = a.beta1, .beta2 = a.beta2, .eps = a.eps}),
+          adam_d_(dp_, {.lr = 1e-3, .beta1 = a.beta1, .beta2 = a.beta2, .eps = a.eps}), ema_(gp_, gsp_) {}
+
+    int resolution() const override { return R; }
+    int latent_size() const override { return W::latent_size; }
+
+    void set_alpha(double alpha) override {
+        if constexpr (R > 4) {
+            g_.template get<GNet::size - 1>().alpha = float(alpha);
+            gs_.template get<GNet::size - 1>().alpha = float(alpha);
+            d_.template get<0>().alpha = float(alpha);
+        } else {
+            PGG_CHECK(alpha == 0, "the 4x4 stage does not fade");
+        }
+    }
+
+    void load(const Stores& s, pgg::Generator& gen) override {
+        g_.reset_parameters(gen);
+        d_.reset_parameters(gen);
+        load_parameters(s.G, g_);
+        load_parameters(s.D, d_);
+        for (std::size_t i = 0; i < gp_.size(); ++i) gsp_[i].value.copy_(gp_[i].value);
+        load_parameters(s.Gs, gs_);
+    }
+    void save(Stores& s) override {
+        save_parameters(g_, s.G);
+        save_parameters(gs_, s.Gs);
+        save_parameters(d_, s.D);
+    }
+    void set_learning_rates(double g, double d) override {
+        adam_g_.set_lr(g);
+        adam_d_.set_lr(d);
+    }
+    void reset_optimizers() override {
+        adam_g_.reset();
+        adam_d_.reset();
+    }
+    void save_optimizers(pgg::io::SafetensorsWriter& w) override {
+        pgg::io::add_adam(w, adam_g_, "adam_G.");
+        pgg::io::add_adam(w, adam_d_, "adam_D.");
+    }
+    void load_optimizers(const pgg::io::SafetensorsFile& f) override {
+        pgg::io::load_adam(f, adam_g_, "adam_G.");
+        pgg::io::load_adam(f, adam_d_, "adam_D.");
+    }
+
+    StepStats train_minibatch(const Tensor& reals, pgg::Generator& latents, pgg::Generator& mixing, const StepOptions& o) override {
+        PGG_CHECK(reals.rank() == 4 && reals.c() == C && reals.h() == R && reals.w() == R, "stage ", R, "x", R,
+                  ": reals have shape ", reals.shape());
+        const index_t N = reals.n();
+        const index_t chunks = o.max_per_device > 0 ? (N + o.max_per_device - 1) / o.max_per_device : 1;
+        auto chunk = [&](index_t k) { return std::pair{N * k / chunks, N * (k + 1) / chunks}; };
+        const pgg::nn::WganGpOptions gp{.lambda = o.lambda, .drift = o.drift, .norm_scale = o.norm_scale};
+        StepStats st;
+
+        // D step: the gradient of the whole minibatch's loss, accumulated chunk by chunk.
+        z_.resize_({N, W::latent_size});
+        pgg::fill_normal(z_, latents);
+        for (index_t k = 0; k < chunks; ++k) {
+            const auto [b0, b1] = chunk(k);
+            const double w = double(b1 - b0) / double(N);
+            const Tensor& fake = g_.forward(z_.slice(b0, b1));
+            const auto parts = pgg::nn::wgan_gp_discriminator(d_, reals.slice(b0, b1), fake, mixing, gp);
+            st.d.loss += w * parts.loss;
+            st.d.d_real += w * parts.d_real;
+            st.d.d_fake += w * parts.d_fake;
+            st.d.penalty += w * parts.penalty;
+            st.d.drift += w * parts.drift;
+            st.d.grad_norm += w * parts.grad_norm;
+            if (chunks > 1) accumulate(dp_, d_acc_, k == 0, float(w));
+        }
+        if (chunks > 1)
+            for (std::size_t i = 0; i < dp_.size(); ++i) dp_[i].grad.copy_(d_acc_[i]);
+        st.d_applied = adam_d_.step();
+
+        // G step: loss -mean D(G(z)) on fresh latents; G's gradients add up over the chunks.
+        pgg::fill_normal(z_, latents);
+        for (index_t k = 0; k < chunks; ++k) {
+            const auto [b0, b1] = chunk(k);
+            const Tensor& fake = g_.forward(z_.slice(b0, b1));
+            const Tensor& score = d_.forward(fake);
+            st.g_loss -= double(pgg::sum(score)) / double(N);
+            seed_ = Tensor::full(score.shape(), -1.0f / float(N));
+            dfake_ = Tensor(); // chunks may differ in size
+            dz_ = Tensor();
+            d_.backward(seed_, dfake_, pgg::nn::Accumulate{false, false});
+            g_.backward(dfake_, dz_, pgg::nn::Accumulate{false, k > 0});
+        }
+        st.g_applied = adam_g_.step();
+        ema_.update(o.G_smoothing);
+        return st;
+    }
+
+    void generate(const Tensor& z, Tensor& images, bool use_gs) override {
+        PGG_CHECK(z.rank() == 2 && z.size(1) == W::latent_size, "generate: latents ", z.shape(), " should be (N, ",
+                  W::latent_size, ")");
+        GNet& net = use_gs ? gs_ : g_;
+        const index_t N = z.size(0), batch = std::max<index_t>(1, 16 * 256 * 256 / (R * R));
+        images.resize_({N, C, R, R});
+        for (index_t b = 0; b < N; b += batch) {
+            const index_t e = std::min(N, b + batch);
+            images.slice(b, e).copy_(net.forward(z.slice(b, e)));
+        }
+    }
+
+private:
+    // acc (+)= w * grad for every parameter.
+    static void accumulate(const pgg::optim::ParameterList<float, pgg::cpu>& params, std::vector<Tensor>& acc, bool first, float w) {
+        if (acc.size() != params.size()) {
+            acc.clear();
+            for (const auto& p : params) acc.emplace_back(p.grad.shape());
+        }
+        for (std::size_t i = 0; i < params.size(); ++i) {
+            if (first) acc[i] = params[i].grad * w;
+            else acc[i] = acc[i] + params[i].grad * w;
+        }
+    }
+
+    GNet g_, gs_;
+    DNet d_;
+    pgg::optim::ParameterList<float, pgg::cpu> gp_, gsp_, dp_;
+    pgg::optim::Adam<float> adam_g_, adam_d_;
+    pgg::optim::ExponentialMovingAverage<float> ema_;
+    Tensor z_, seed_, dfake_, dz_;
+    std::vector<Tensor> d_acc_;
+};
+
+template <int R, int C, class W>
+std::unique_ptr<StageBase> make_stage(const AdamSettings& adam) {
+    return std::make_unique<Stage<R, C, W>>(adam);
+}
+
+} // namespace pggan

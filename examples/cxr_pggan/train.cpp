@@ -1,0 +1,391 @@
+// `cxr_pggan train`: progressive-growing GAN training (pggan-spec.md) with WGAN-GP, writing
+// results/NNN-<desc>/: config.json, log.txt, metrics.jsonl, reals.png, fakes<kimg>.png, losses.png,
+// network-snapshot-<kimg>.safetensors, network-final.safetensors and _finished.txt.
+#include <omp.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+
+#include "commands.hpp"
+#include "config.hpp"
+#include "plot.hpp"
+#include "snapshot.hpp"
+
+namespace pggan {
+namespace {
+
+namespace fs = std::filesystem;
+using pgg::index_t;
+using pgg::Tensor;
+using clock_type = std::chrono::steady_clock;
+
+struct TrainOptions {
+    std::string config = "demo", data, results = "results", resume, desc;
+    std::vector<std::string> sets;
+    double total_kimg = 0;
+    long seed = -1;
+    int threads = -1;
+};
+
+std::string find_config(const std::string& name) {
+    if (fs::is_regular_file(name)) return name;
+    std::vector<fs::path> places;
+    std::error_code ec;
+    const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+    if (!ec) places.push_back(exe.parent_path() / "configs" / (name + ".json"));
+    places.push_back(fs::path(PGGAN_CONFIG_DIR) / (name + ".json"));
+    for (const auto& p : places)
+        if (fs::is_regular_file(p)) return p.string();
+    throw pgg::error("config '" + name + "': no such file, and no " + name + ".json in " + places.back().parent_path().string());
+}
+
+// results/NNN-desc with NNN one above the highest number there.
+std::string new_run_dir(const std::string& results, const std::string& desc) {
+    fs::create_directories(results);
+    for (;;) {
+        int next = 0;
+        for (const auto& e : fs::directory_iterator(results)) {
+            const std::string n = e.path().filename().string();
+            if (n.size() >= 3 && std::isdigit((unsigned char)n[0]) && std::isdigit((unsigned char)n[1]) &&
+                std::isdigit((unsigned char)n[2]))
+                next = std::max(next, std::stoi(n.substr(0, 3)) + 1);
+        }
+        char name[16];
+        std::snprintf(name, sizeof name, "%03d-", next);
+        const fs::path dir = fs::path(results) / (name + desc);
+        if (fs::create_directory(dir)) return dir.string(); // false: another run took the number
+    }
+}
+
+// The newest snapshot in a run folder: network-final if present, else the highest kimg.
+std::string latest_snapshot(const std::string& dir) {
+    std::string best;
+    long best_kimg = -1;
+    const std::regex pattern(R"(network-snapshot-(\d+)\.safetensors)");
+    for (const auto& e : fs::directory_iterator(dir)) {
+        const std::string n = e.path().filename().string();
+        std::smatch m;
+        if (n == "network-final.safetensors") return e.path().string();
+        if (std::regex_match(n, m, pattern) && std::stol(m[1]) > best_kimg) {
+            best_kimg = std::stol(m[1]);
+            best = e.path().string();
+        }
+    }
+    PGG_CHECK(!best.empty(), dir, ": no network-snapshot-*.safetensors to resume from");
+    return best;
+}
+
+void append_line(const std::string& path, const std::string& line) {
+    std::ofstream out(path, std::ios::app);
+    out << line << "\n";
+    PGG_CHECK(out, path, ": write failed");
+}
+
+// Images in [-1, 1] at resolution r, enlarged (nearest) to `cell` and tiled gw x gh.
+Tensor<std::uint8_t> image_grid(const Tensor<float>& images, index_t cell, index_t gw) {
+    Tensor<float> x = images;
+    while (x.h() < cell) {
+        Tensor<float> up;
+        pgg::upsample2x_forward(x, up);
+        x = up;
+    }
+    return pgg::io::make_grid(pgg::io::to_uint8(x), gw, 0);
+}
+
+class Trainer {
+public:
+    Trainer(TrainOptions o) : o_(std::move(o)) {}
+
+    void run() {
+        pgg::InterruptGuard guard;
+        setup();
+        loop();
+    }
+
+private:
+    void setup() {
+        bool continue_dir = false;
+        std::string snapshot;
+        if (!o_.resume.empty()) {
+            PGG_CHECK(fs::exists(o_.resume), o_.resume, ": no such run folder or snapshot");
+            continue_dir = fs::is_directory(o_.resume);
+            snapshot = continue_dir ? latest_snapshot(o_.resume) : o_.resume;
+            snapshot_ = snapshot;
+            const auto f = pgg::io::SafetensorsFile::read(snapshot);
+            info_ = read_snapshot(f, stores_);
+            cfg_ = info_.config;
+            st_ = info_.state;
+            if (o_.data.empty()) o_.data = info_.dataset;
+        } else {
+            cfg_ = load_config(find_config(o_.config));
+        }
+        for (const auto& s : o_.sets) apply_override(cfg_, s);
+        if (o_.total_kimg > 0) cfg_.total_kimg = o_.total_kimg;
+        if (o_.seed >= 0) cfg_.seed = std::uint64_t(o_.seed);
+        if (o_.threads >= 0) cfg_.threads = o_.threads;
+        if (!o_.desc.empty()) cfg_.desc = o_.desc;
+        validate(cfg_, "config");
+        if (cfg_.threads > 0) omp_set_num_threads(cfg_.threads);
+
+        PGG_CHECK(!o_.data.empty(), "--data DATASET is required (make one with `cxr_pggan dataset create_from_images`)");
+        ds_ = std::make_unique<pgg::io::Dataset>(o_.data);
+        R_ = int(ds_->resolution());
+        C_ = ds_->channels();
+        if (!snapshot.empty()) {
+            PGG_CHECK(info_.dataset_resolution == R_ && info_.channels == C_, snapshot, ": trained on ", info_.dataset_resolution, "x",
+                      info_.dataset_resolution, " with ", info_.channels, " channel(s), but ", o_.data, " holds ", R_, "x", R_,
+                      " with ", C_);
+        } else {
+            st_.latents = pgg::Generator(cfg_.seed, 1);
+            st_.reals = pgg::Generator(cfg_.seed, 2);
+            st_.mixing = pgg::Generator(cfg_.seed, 3);
+        }
+        // check that every stage this run needs was compiled, before training starts
+        for (int r = 4; r <= R_; r *= 2)
+            create_stage(cfg_.fmap_base, cfg_.fmap_max, cfg_.latent_size, r, C_, adam_settings());
+
+        dir_ = continue_dir ? o_.resume : new_run_dir(o_.results, cfg_.desc);
+        nlohmann::json config_file = to_json(cfg_);
+        config_file["_data"] = fs::absolute(o_.data).string();
+        config_file["_resumed_from"] = snapshot;
+        pgg::io::write_file_atomic(dir_ + "/config.json", config_file.dump(2) + "\n");
+
+        // image grids: official sizes (about 1920x1080 pixels), at most 16x16 images
+        gw_ = cfg_.grid_width > 0 ? cfg_.grid_width : std::clamp(1920 / R_, 3, 16);
+        gh_ = cfg_.grid_height > 0 ? cfg_.grid_height : std::clamp(1080 / R_, 2, 16);
+        grid_z_.resize_({index_t(gw_) * gh_, cfg_.latent_size});
+        pgg::Generator grid_gen(cfg_.seed, 4);
+        pgg::fill_normal(grid_z_, grid_gen);
+        cell_ = std::min(R_, 128);
+        if (!continue_dir || !fs::exists(dir_ + "/reals.png")) {
+            Tensor<float> reals;
+            pgg::Generator g(cfg_.seed, 5);
+            ds_->minibatch(g, index_t(gw_) * gh_, 0.0, reals);
+            pgg::io::write_png(dir_ + "/reals.png", image_grid(reals, cell_, gw_));
+        }
+        log_ = dir_ + "/log.txt";
+        say("cxr_pggan train: " + o_.data + " (" + std::to_string(ds_->size()) + " images, " + std::to_string(R_) + "x" +
+            std::to_string(R_) + ", " + std::to_string(C_) + " channel(s)) -> " + dir_);
+        if (!snapshot.empty()) say("resumed from " + snapshot + " at kimg " + fixed(double(st_.cur_nimg) / 1000, 1));
+        if (plot_.empty()) plot_.load(dir_ + "/metrics.jsonl");
+    }
+
+    AdamSettings adam_settings() const { return {cfg_.adam_beta1, cfg_.adam_beta2, cfg_.adam_epsilon}; }
+
+    static std::string fixed(double v, int digits) {
+        char b[64];
+        std::snprintf(b, sizeof b, "%.*f", digits, v);
+        return b;
+    }
+
+    void say(const std::string& line) {
+        clear_progress();
+        std::printf("%s\n", line.c_str());
+        std::fflush(stdout);
+        append_line(log_, line);
+    }
+    void clear_progress() {
+        if (progress_shown_) std::fprintf(stderr, "\r\033[K");
+        progress_shown_ = false;
+    }
+
+    // The stage for resolution r, carrying every parameter over by name.
+    void ensure_stage(int r, bool from_snapshot_optimizers) {
+        if (stage_ && stage_->resolution() == r) return;
+        if (stage_) stage_->save(stores_);
+        stage_ = create_stage(cfg_.fmap_base, cfg_.fmap_max, cfg_.latent_size, r, C_, adam_settings());
+        pgg::Generator init(cfg_.seed, 100 + std::uint64_t(r)); // new layers: the same values however the run was split
+        stage_->load(stores_, init);
+        if (from_snapshot_optimizers) {
+            stage_->load_optimizers(pgg::io::SafetensorsFile::read(snapshot_));
+        }
+    }
+
+    std::string snapshot_name(long nimg) const {
+        char b[64];
+        std::snprintf(b, sizeof b, "/network-snapshot-%06ld.safetensors", nimg / 1000);
+        return dir_ + b;
+    }
+
+    void write_snapshot_to(const std::string& path, const Schedule& s) {
+        info_.config = cfg_;
+        info_.state = st_;
+        info_.channels = C_;
+        info_.dataset_resolution = R_;
+        info_.stage_resolution = stage_->resolution();
+        info_.lod = s.lod;
+        info_.dataset = fs::absolute(o_.data).string();
+        write_snapshot(path, *stage_, stores_, info_);
+    }
+
+    void write_fakes(long nimg) {
+        Tensor<float> images;
+        stage_->generate(grid_z_, images);
+        char b[64];
+        std::snprintf(b, sizeof b, "/fakes%06ld.png", nimg / 1000);
+        pgg::io::write_png(dir_ + b, image_grid(images, cell_, gw_));
+    }
+
+    void loop() {
+        const long total_nimg = long(cfg_.total_kimg * 1000);
+        Schedule s = schedule_at(cfg_, R_, st_.cur_nimg);
+        ensure_stage(s.resolution, !o_.resume.empty());
+        if (st_.cur_nimg == 0) write_fakes(0);
+        if (st_.cur_nimg >= total_nimg) {
+            say("nothing to do: the run is at kimg " + fixed(double(st_.cur_nimg) / 1000, 1) + " of " + fixed(cfg_.total_kimg, 1));
+            return;
+        }
+        const auto session_start = clock_type::now();
+        session_nimg_ = st_.cur_nimg;
+        const double time_before = st_.train_time;
+        auto tick_start = clock_type::now();
+        double maintenance = 0;
+        Sums sums;
+        bool done = false;
+        while (!done) {
+            s = schedule_at(cfg_, R_, st_.cur_nimg);
+            ensure_stage(s.resolution, false);
+            stage_->set_alpha(s.lod - std::floor(s.lod));
+            if (cfg_.reset_opt_for_new_lod && st_.prev_lod >= 0 &&
+                (std::floor(s.lod) != std::floor(st_.prev_lod) || std::ceil(s.lod) != std::ceil(st_.prev_lod)))
+                stage_->reset_optimizers();
+            st_.prev_lod = s.lod;
+            stage_->set_learning_rates(s.G_lrate, s.D_lrate);
+            const StepOptions step{.max_per_device = s.max_per_device,
+                                   .norm_scale = std::ldexp(1.0, int(std::floor(s.lod))),
+                                   .lambda = cfg_.wgan_lambda,
+                                   .drift = cfg_.wgan_drift,
+                                   .G_smoothing = cfg_.G_smoothing};
+            for (int rep = 0; rep < cfg_.minibatch_repeats; ++rep) {
+                ds_->minibatch(st_.reals, s.minibatch, s.lod, reals_);
+                const StepStats r = stage_->train_minibatch(reals_, st_.latents, st_.mixing, step);
+                st_.cur_nimg += s.minibatch;
+                st_.skipped_d += !r.d_applied;
+                st_.skipped_g += !r.g_applied;
+                sums.add(r);
+            }
+            const double session = std::chrono::duration<double>(clock_type::now() - session_start).count();
+            st_.train_time = time_before + session;
+            done = st_.cur_nimg >= total_nimg;
+            show_progress(s, total_nimg, session);
+            const bool stop = pgg::interrupted() != 0;
+            if (st_.cur_nimg >= st_.tick_start_nimg + long(s.tick_kimg * 1000) || done) {
+                const auto t0 = clock_type::now();
+                const double tick_time = std::chrono::duration<double>(t0 - tick_start).count();
+                ++st_.cur_tick;
+                report_tick(s, sums, tick_time, maintenance);
+                st_.tick_start_nimg = st_.cur_nimg;
+                sums = Sums();
+                if (st_.cur_tick % cfg_.image_snapshot_ticks == 0 || done) write_fakes(st_.cur_nimg);
+                if (st_.cur_tick % cfg_.network_snapshot_ticks == 0 || done) write_snapshot_to(snapshot_name(st_.cur_nimg), s);
+                tick_start = clock_type::now();
+                maintenance = std::chrono::duration<double>(tick_start - t0).count();
+            }
+            if (stop && !done) {
+                const std::string path = snapshot_name(st_.cur_nimg);
+                write_snapshot_to(path, s);
+                say("interrupted (signal " + std::to_string(pgg::interrupted()) + ") at kimg " + fixed(double(st_.cur_nimg) / 1000, 1) +
+                    "; snapshot " + path + "; continue with: cxr_pggan train --resume " + dir_);
+                return;
+            }
+        }
+        write_snapshot_to(dir_ + "/network-final.safetensors", s);
+        pgg::io::write_file_atomic(dir_ + "/_finished.txt", "kimg " + fixed(double(st_.cur_nimg) / 1000, 1) + "\n");
+        say("done: " + dir_ + "/network-final.safetensors (" + pgg::format_duration(st_.train_time) + " of training; skipped steps: D " +
+            std::to_string(st_.skipped_d) + ", G " + std::to_string(st_.skipped_g) + ")");
+    }
+
+    struct Sums {
+        double n = 0, d_loss = 0, g_loss = 0, real = 0, fake = 0, penalty = 0, norm = 0;
+        void add(const StepStats& r) {
+            ++n;
+            d_loss += r.d.loss;
+            g_loss += r.g_loss;
+            real += r.d.d_real;
+            fake += r.d.d_fake;
+            penalty += r.d.penalty;
+            norm += r.d.grad_norm;
+        }
+    };
+
+    void show_progress(const Schedule& s, long total_nimg, double session) {
+        if (!isatty(fileno(stderr))) return;
+        const double rate = double(st_.cur_nimg - session_nimg_) / std::max(session, 1e-9);
+        std::fprintf(stderr, "\r%dx%d  lod %.2f  kimg %.1f/%.1f  %.1f img/s  ETA %s at this rate\033[K", s.resolution, s.resolution,
+                     s.lod, double(st_.cur_nimg) / 1000, double(total_nimg) / 1000, rate,
+                     pgg::format_duration(double(total_nimg - st_.cur_nimg) / std::max(rate, 1e-9)).c_str());
+        std::fflush(stderr);
+        progress_shown_ = true;
+    }
+
+    void report_tick(const Schedule& s, const Sums& m, double tick_time, double maintenance) {
+        const double tick_kimg = double(st_.cur_nimg - st_.tick_start_nimg) / 1000;
+        const double n = std::max(m.n, 1.0);
+        char line[512];
+        std::snprintf(line, sizeof line,
+                      "tick %-5d kimg %-8.1f lod %-5.2f minibatch %-4d time %-12s sec/tick %-7.1f sec/kimg %-7.2f maintenance %-6.1f "
+                      "D %.4f  G %.4f  real %.4f  fake %.4f  gp %.4f  |grad| %.4f",
+                      st_.cur_tick, double(st_.cur_nimg) / 1000, s.lod, s.minibatch, pgg::format_duration(st_.train_time).c_str(),
+                      tick_time, tick_time / std::max(tick_kimg, 1e-9), maintenance, m.d_loss / n, m.g_loss / n, m.real / n,
+                      m.fake / n, m.penalty / n, m.norm / n);
+        say(line);
+        nlohmann::json j = {{"tick", st_.cur_tick},
+                            {"kimg", double(st_.cur_nimg) / 1000},
+                            {"lod", s.lod},
+                            {"resolution", s.resolution},
+                            {"minibatch", s.minibatch},
+                            {"time", st_.train_time},
+                            {"sec_per_kimg", tick_time / std::max(tick_kimg, 1e-9)},
+                            {"D_loss", m.d_loss / n},
+                            {"G_loss", m.g_loss / n},
+                            {"D_real", m.real / n},
+                            {"D_fake", m.fake / n},
+                            {"penalty", m.penalty / n},
+                            {"grad_norm", m.norm / n},
+                            {"skipped_D", st_.skipped_d},
+                            {"skipped_G", st_.skipped_g}};
+        append_line(dir_ + "/metrics.jsonl", j.dump());
+        plot_.add(j);
+        plot_.write(dir_ + "/losses.png");
+    }
+
+    TrainOptions o_;
+    TrainConfig cfg_;
+    TrainState st_;
+    SnapshotInfo info_;
+    Stores stores_;
+    std::unique_ptr<pgg::io::Dataset> ds_;
+    std::unique_ptr<StageBase> stage_;
+    int R_ = 4, C_ = 1, gw_ = 4, gh_ = 4, cell_ = 4;
+    std::string dir_, log_;
+    Tensor<float> grid_z_, reals_;
+    MetricsPlot plot_;
+    bool progress_shown_ = false;
+    long session_nimg_ = 0;
+    std::string snapshot_; // the snapshot this session resumed from
+};
+
+} // namespace
+
+void add_train_command(CLI::App& app) {
+    auto o = std::make_shared<TrainOptions>();
+    CLI::App* c = app.add_subcommand("train", "train a PG-GAN on a dataset (see examples/cxr_pggan/configs)");
+    c->add_option("--data", o->data, "dataset folder made by `cxr_pggan dataset` (default on resume: the run's)");
+    c->add_option("--config", o->config, "a config name in configs/ (demo, rsna-512, official-v2-1gpu) or a JSON file")
+        ->capture_default_str();
+    c->add_option("--set", o->sets, "override a config value: key=value (repeatable), e.g. --set total_kimg=100 --set minibatch.32=16");
+    c->add_option("--total-kimg", o->total_kimg, "train until this many thousand real images (same as --set total_kimg=N)");
+    c->add_option("--seed", o->seed, "random seed (same as --set seed=N)");
+    c->add_option("--threads", o->threads, "CPU threads (0: all cores)");
+    c->add_option("--desc", o->desc, "run name after NNN- (default: the config's desc)");
+    c->add_option("--results", o->results, "folder of runs")->capture_default_str();
+    c->add_option("--resume", o->resume, "continue a run folder (in place) or start a new run from a snapshot file");
+    c->callback([o] { Trainer(*o).run(); });
+}
+
+} // namespace pggan
