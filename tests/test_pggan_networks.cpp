@@ -118,3 +118,24 @@ TEST_CASE("PG-GAN fade-in: alpha 1 is the old resolution's network, alpha 0 the 
     lerp_d.alpha = 0.25f; // in between: neither network alone
     CHECK(rel_error(df.forward(img), to_double(d8.forward(img))) > 1e-4);
 }
+
+TEST_CASE("PG-GAN networks take a different batch size on every call", "[pggan]") {
+    using W = pggan::Narrow;
+    Net<pggan::GFade<8, 1, W>> g;
+    Net<pggan::DFade<8, 1, W>> d;
+    Generator gen(4);
+    g.reset_parameters(gen);
+    d.reset_parameters(gen);
+    for (index_t n : {4, 2, 8}) {
+        Tensor<float> z({n, W::latent_size}), dimg, dz;
+        fill_normal(z, gen);
+        const Tensor<float>& img = g.forward(z);
+        REQUIRE(img.shape() == Shape{n, 1, 8, 8});
+        const WganGpParts parts = wgan_gp_discriminator(d, img.clone(), img.clone(), gen);
+        CHECK(std::isfinite(parts.loss));
+        const Tensor<float>& score = d.forward(img);
+        d.backward(Tensor<float>::full(score.shape(), 1.0f), dimg);
+        g.backward(dimg, dz);
+        CHECK(dz.shape() == z.shape());
+    }
+}

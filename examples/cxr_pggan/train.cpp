@@ -62,19 +62,16 @@ std::string new_run_dir(const std::string& results, const std::string& desc) {
     }
 }
 
-// The newest snapshot in a run folder: network-final if present, else the highest kimg.
+// The newest snapshot in a run folder (by modification time: a resumed run may write snapshots after
+// an earlier network-final).
 std::string latest_snapshot(const std::string& dir) {
     std::string best;
-    long best_kimg = -1;
-    const std::regex pattern(R"(network-snapshot-(\d+)\.safetensors)");
+    fs::file_time_type best_time;
+    const std::regex pattern(R"(network-(snapshot-\d+|final)\.safetensors)");
     for (const auto& e : fs::directory_iterator(dir)) {
-        const std::string n = e.path().filename().string();
-        std::smatch m;
-        if (n == "network-final.safetensors") return e.path().string();
-        if (std::regex_match(n, m, pattern) && std::stol(m[1]) > best_kimg) {
-            best_kimg = std::stol(m[1]);
-            best = e.path().string();
-        }
+        if (!std::regex_match(e.path().filename().string(), pattern)) continue;
+        const auto t = e.last_write_time();
+        if (best.empty() || t > best_time) best = e.path().string(), best_time = t;
     }
     PGG_CHECK(!best.empty(), dir, ": no network-snapshot-*.safetensors to resume from");
     return best;
@@ -234,7 +231,8 @@ private:
     void loop() {
         const long total_nimg = long(cfg_.total_kimg * 1000);
         Schedule s = schedule_at(cfg_, R_, st_.cur_nimg);
-        ensure_stage(s.resolution, !o_.resume.empty());
+        // a resumed run continues in the stage its optimiser state belongs to; the loop moves on from there
+        ensure_stage(snapshot_.empty() ? s.resolution : info_.stage_resolution, !snapshot_.empty());
         if (st_.cur_nimg == 0) write_fakes(0);
         if (st_.cur_nimg >= total_nimg) {
             say("nothing to do: the run is at kimg " + fixed(double(st_.cur_nimg) / 1000, 1) + " of " + fixed(cfg_.total_kimg, 1));

@@ -8,6 +8,7 @@
 #include <stb_image.h>
 #include <stb_image_write.h>
 
+#include <cctype>
 #include <cmath>
 #include <cstdint>
 #include <fstream>
@@ -28,6 +29,26 @@ inline std::string read_bytes(const std::string& path) {
 inline std::uint8_t luma(unsigned r, unsigned g, unsigned b) {
     return std::uint8_t((r * 19595u + g * 38470u + b * 7471u + 0x8000u) >> 16); // PIL's fixed-point weights
 }
+// stb reads a binary PGM/PPM whose pixel data is cut short without complaint: check its length.
+inline void check_pnm_length(const std::string& path, const std::string& bytes, int w, int h, int channels) {
+    if (bytes.size() < 2 || bytes[0] != 'P' || (bytes[1] != '5' && bytes[1] != '6')) return;
+    std::size_t pos = 2;
+    long fields[3] = {};
+    for (long& f : fields) { // width, height, maxval; whitespace and # comments between them
+        for (;;) {
+            while (pos < bytes.size() && std::isspace(static_cast<unsigned char>(bytes[pos]))) ++pos;
+            if (pos < bytes.size() && bytes[pos] == '#')
+                while (pos < bytes.size() && bytes[pos] != '\n') ++pos;
+            else break;
+        }
+        while (pos < bytes.size() && std::isdigit(static_cast<unsigned char>(bytes[pos]))) f = f * 10 + (bytes[pos++] - '0');
+    }
+    ++pos; // the single whitespace byte before the pixels
+    const std::size_t need = std::size_t(w) * std::size_t(h) * std::size_t(channels) * (fields[2] > 255 ? 2 : 1);
+    if (bytes.size() < pos + need)
+        throw error(path + ": truncated image (" + std::to_string(bytes.size() - std::min(bytes.size(), pos)) + " of " +
+                    std::to_string(need) + " pixel bytes)");
+}
 } // namespace detail
 
 // Reads an image; channels 0 keeps gray as 1 and colour as 3, 1 or 3 converts.
@@ -39,6 +60,7 @@ inline Tensor<std::uint8_t> read_image(const std::string& path, int channels = 0
     int w = 0, h = 0, stored = 0;
     if (!stbi_info_from_memory(data, size, &w, &h, &stored))
         throw error(path + ": not a readable image (" + std::string(stbi_failure_reason()) + ")");
+    detail::check_pnm_length(path, bytes, w, h, stored);
     const bool is16 = stbi_is_16_bit_from_memory(data, size);
     int got = 0;
     void* pixels = is16 ? static_cast<void*>(stbi_load_16_from_memory(data, size, &w, &h, &got, 0))

@@ -19,14 +19,16 @@ struct PixelNorm {
 
         const Tensor<T, D>& forward(const Tensor<T, D>& x) {
             x_ = x;
-            r_ = mean_over_channels(square(x));
+            const auto ms = mean_over_channels(square(x));
+            r_.resize_(ms.shape()) = ms; // resized: the batch may change between calls
             r_ = rsqrt(r_ + eps);
             y_.resize_(x.shape()) = x * per_pixel(r_);
             return y_;
         }
         // dx = r dy - x r^3 mean_c(x dy)
         void backward(const Tensor<T, D>& dy, Tensor<T, D>& dx, Accumulate acc = {}) {
-            m_ = mean_over_channels(x_ * dy);
+            const auto mx = mean_over_channels(x_ * dy);
+            m_.resize_(mx.shape()) = mx;
             m_ = m_ * r_ * r_ * r_;
             detail::write_grad(dx, per_pixel(r_) * dy - x_ * per_pixel(m_), acc.input);
         }

@@ -399,7 +399,9 @@ void conv_backward_weights(const T* x, const T* dy, T* dw, const ConvGeom& g, T 
         }
     }
 #endif
-    for_each_tile(tl.count, parallel, [&](index_t t) {
+    // Static scheduling: which tiles a thread sums must not depend on timing, or the rounding of the
+    // result would change from run to run (and a resumed training run would drift from a straight one).
+    auto tile_gradient = [&](index_t t) {
         const Tile tile = tl.tile(t);
         const index_t len = std::min(tile.len, total - tile.j0);
         T* acc = partial + (parallel ? thread_id() : 0) * wsize;
@@ -429,7 +431,13 @@ void conv_backward_weights(const T* x, const T* dy, T* dw, const ConvGeom& g, T 
             im2col(x, g, tile, total, col);
             gemm(false, true, g.Cout, K, len, T(1), dyt, lddy, col, tile.len, T(1), acc, K);
         }
-    });
+    };
+    if (parallel) {
+#pragma omp parallel for schedule(static)
+        for (index_t t = 0; t < tl.count; ++t) tile_gradient(t);
+    } else {
+        for (index_t t = 0; t < tl.count; ++t) tile_gradient(t);
+    }
     finish();
 }
 

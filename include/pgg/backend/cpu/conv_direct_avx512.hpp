@@ -124,8 +124,8 @@ inline void backward_weights(const float* x, const float* dy, index_t N, index_t
         }
     };
     const index_t tasks = N * bands, wsize = Cout * K;
-    if (parallel) {
-#pragma omp parallel for schedule(dynamic, 1)
+    if (parallel) { // static: the tasks a thread sums must not depend on timing (reproducible rounding)
+#pragma omp parallel for schedule(static)
         for (index_t t = 0; t < tasks; ++t) task(t, partial + thread_id() * wsize);
     } else {
         for (index_t t = 0; t < tasks; ++t) task(t, partial);

@@ -1,6 +1,7 @@
 #pragma once
 // OpenMP helpers: how many threads to use, and when a loop is too small to be worth splitting.
 #include <algorithm>
+#include <vector>
 
 #include "../../core/config.hpp"
 
@@ -47,6 +48,25 @@ inline std::pair<index_t, index_t> split_range(index_t n, int parts, int p) {
     index_t q = n / parts, r = n % parts;
     index_t b = p * q + std::min<index_t>(p, r);
     return {b, b + q + (p < r ? 1 : 0)};
+}
+
+// The sum of f(q) over [0, n) on the threads (when `parallel`), each thread summing a fixed range and
+// the ranges added in order: for a given thread count the result never depends on timing (an OpenMP
+// reduction may add the threads' partial sums in any order).
+template <class F>
+double parallel_sum(index_t n, bool parallel, F&& f) {
+    const int parts = parallel ? max_threads() : 1;
+    std::vector<double> part(static_cast<std::size_t>(parts), 0.0);
+#pragma omp parallel for schedule(static, 1) num_threads(parts) if (parts > 1)
+    for (int t = 0; t < parts; ++t) {
+        const auto [b, e] = split_range(n, parts, t);
+        double s = 0;
+        for (index_t q = b; q < e; ++q) s += f(q);
+        part[static_cast<std::size_t>(t)] = s;
+    }
+    double total = 0;
+    for (double v : part) total += v;
+    return total;
 }
 
 } // namespace pgg::cpu_detail

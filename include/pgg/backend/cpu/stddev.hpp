@@ -60,9 +60,7 @@ void minibatch_stddev_forward(const Tensor<T, cpu>& x, index_t group, Tensor<T, 
     std::vector<double> s(g.M, 0.0);
     const T* px = x.data();
     for (index_t m = 0; m < g.M; ++m) {
-        double total = 0;
-#pragma omp parallel for reduction(+ : total) schedule(static) if (g.P * g.G >= cpu_detail::parallel_grain)
-        for (index_t q = 0; q < g.P; ++q) {
+        const double total = cpu_detail::parallel_sum(g.P, g.P * g.G >= cpu_detail::parallel_grain, [&](index_t q) {
             double mu = 0, var = 0;
             for (index_t j = 0; j < g.G; ++j) mu += px[(m + g.M * j) * g.P + q];
             mu /= double(g.G);
@@ -72,8 +70,8 @@ void minibatch_stddev_forward(const Tensor<T, cpu>& x, index_t group, Tensor<T, 
             }
             const double sd = std::sqrt(var / double(g.G) + 1e-8);
             sigma.data()[m * g.P + q] = T(sd);
-            total += sd;
-        }
+            return sd;
+        });
         s[m] = total / double(g.P);
     }
     cpu_detail::write_with_extra_channel(px, s.data(), g, y.data());
@@ -112,15 +110,13 @@ void minibatch_stddev_tangent(const Tensor<T, cpu>& x, const Tensor<T, cpu>& xt,
     std::vector<double> st(g.M, 0.0);
     const T *px = x.data(), *pt = xt.data(), *ps = sigma.data();
     for (index_t m = 0; m < g.M; ++m) {
-        double total = 0;
-#pragma omp parallel for reduction(+ : total) schedule(static) if (g.P * g.G >= cpu_detail::parallel_grain)
-        for (index_t q = 0; q < g.P; ++q) {
+        const double total = cpu_detail::parallel_sum(g.P, g.P * g.G >= cpu_detail::parallel_grain, [&](index_t q) {
             double mu = 0, mut = 0, c = 0;
             for (index_t j = 0; j < g.G; ++j) mu += px[(m + g.M * j) * g.P + q], mut += pt[(m + g.M * j) * g.P + q];
             mu /= double(g.G), mut /= double(g.G);
             for (index_t j = 0; j < g.G; ++j) c += (px[(m + g.M * j) * g.P + q] - mu) * (pt[(m + g.M * j) * g.P + q] - mut);
-            total += c / double(g.G) / ps[m * g.P + q];
-        }
+            return c / double(g.G) / ps[m * g.P + q];
+        });
         st[m] = total / double(g.P);
     }
     cpu_detail::write_with_extra_channel(pt, st.data(), g, yt.data());

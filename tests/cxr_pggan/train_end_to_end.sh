@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# A tiny PG-GAN run on the shared chest X-rays (resized to 16x16, 4x4 -> 16x16 in a few kimg): outputs
+# written, losses finite, a run split by --resume identical to a straight one, `generate` writing valid
+# PNGs of the right size, SIGINT leaving a snapshot to resume from.
+# The embedded generator (examples/embed_generator) must write the very PNGs `generate` writes.
+# Usage: train_end_to_end.sh CXR_PGGAN WORK_DIR CXR_DIR SAME_WEIGHTS_PY EMBED_GENERATOR
+set -euo pipefail
+P=$1
+W=$2
+CXR=$3
+SAME=$4
+EMBED=$5
+rm -rf "$W" && mkdir -p "$W" && cd "$W"
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+"$P" dataset create_from_images cxr16 "$CXR/images" --resize 16 > /dev/null
+"$P" dataset info cxr16 | grep -q "images      250" || fail "dataset"
+
+S=(--data cxr16 --results runs --threads 2 --set lod_training_kimg=0.5 --set lod_transition_kimg=0.5
+   --set tick_kimg_base=0.5 --set minibatch_base=16 --set network_snapshot_ticks=2 --set grid_width=4 --set grid_height=2)
+"$P" train "${S[@]}" --total-kimg 3 --desc straight > straight.txt
+"$P" train "${S[@]}" --total-kimg 1.5 --desc split > split.txt
+"$P" train --resume runs/001-split --total-kimg 3 > resumed.txt
+/usr/bin/python3 "$SAME" runs/000-straight/network-final.safetensors runs/001-split/network-final.safetensors ||
+    fail "a resumed run differs from a straight one"
+
+R=runs/000-straight
+for f in config.json log.txt metrics.jsonl reals.png fakes000000.png fakes000003.png losses.png network-final.safetensors _finished.txt; do
+    [ -s "$R/$f" ] || fail "missing $R/$f"
+done
+ls "$R"/network-snapshot-*.safetensors > /dev/null || fail "no periodic snapshot"
+grep -q "^tick 1 .*kimg 0.5" "$R/log.txt" || fail "log.txt lacks the tick line"
+grep -qi "nan\|inf" "$R/metrics.jsonl" && fail "non-finite losses: $(cat $R/metrics.jsonl)"
+[ "$(wc -l < "$R/metrics.jsonl")" -ge 6 ] || fail "metrics.jsonl has too few ticks"
+grep -q '"lod":0.0' "$R/metrics.jsonl" || fail "the run did not reach 16x16"
+
+# generate: N PNGs that read back as 16x16 gray images
+"$P" generate --snapshot "$R/network-final.safetensors" --num 5 --batch 2 --out gen > /dev/null
+[ "$(ls gen/*.png | wc -l)" -eq 5 ] || fail "generate wrote $(ls gen | wc -l) files"
+"$P" dataset create_from_images gen_ds gen | grep -q "5 images, 1 channel(s), 16x16" || fail "generated PNGs are not 16x16 gray"
+"$EMBED" "$R/network-final.safetensors" emb- 1000 5
+for i in 0 1 2 3 4; do cmp -s "emb-00000$i.png" "gen/fake00000$i.png" || fail "embedded generator image $i differs"; done
+if "$EMBED" "$R/network-snapshot-000001.safetensors" x- 2> err.txt; then fail "embed_generator took a 4x4/8x8 snapshot"; fi
+grep -q "compiled for" err.txt || fail "embed_generator's mismatch message: $(cat err.txt)"
+"$P" generate --snapshot "$R/network-final.safetensors" --num 2 --grid 3x2 --shrink 2 --out grid > /dev/null
+"$P" dataset create_from_images grid_ds grid --resize 8 > /dev/null || fail "grid PNGs unreadable"
+if "$P" generate --snapshot "$R/log.txt" --num 1 --out bad 2> err.txt; then fail "generate accepted a non-snapshot"; fi
+[ ! -e bad ] || fail "a failed generate left output"
+"$P" interpolate --snapshot "$R/network-final.safetensors" --frames 4 --no-mp4 --out frames > /dev/null
+[ "$(ls frames/*.png | wc -l)" -eq 4 ] || fail "interpolate"
+
+# SIGINT: a snapshot, a clean exit, and a run that resumes from it
+"$P" train "${S[@]}" --total-kimg 100 --desc interrupted > interrupted.txt &
+pid=$!
+sleep 6
+kill -INT "$pid"
+wait "$pid" || fail "an interrupted run exited with status $?"
+grep -q "interrupted (signal 2)" runs/002-interrupted/log.txt || fail "no interruption note in the log"
+ls runs/002-interrupted/network-snapshot-*.safetensors > /dev/null || fail "no snapshot after SIGINT"
+ls runs/002-interrupted | grep -q "tmp" && fail "a temporary file was left behind"
+kimg=$(sed -n 's/.*at kimg \([0-9.]*\);.*/\1/p' runs/002-interrupted/log.txt)
+"$P" train --resume runs/002-interrupted --total-kimg "$(awk "BEGIN { print $kimg + 0.2 }")" > resumed2.txt || fail "resume after SIGINT"
+grep -q "resumed from" runs/002-interrupted/log.txt || fail "resume note"
+echo "train end to end: all checks passed"
