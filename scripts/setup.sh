@@ -11,6 +11,7 @@ packages=(
   nlohmann-json3-dev     # manifests, checkpoint headers, configs
   zlib1g-dev             # gzipped IDX files (MNIST, Fashion-MNIST)
   libcli11-dev           # command lines of the examples
+  libdcmtk-dev           # DICOM input (optional for pgg, used by cxr_pggan and the tests)
   catch2                 # tests
   libbenchmark-dev       # benchmarks
   python3-numpy          # tests that read pgg files from Python

@@ -8,6 +8,10 @@
 #include "commands.hpp"
 #include "inputs.hpp"
 
+#ifdef PGG_HAVE_DCMTK
+#include <pgg/io/dicom.hpp>
+#endif
+
 namespace pggan {
 namespace {
 
@@ -62,6 +66,20 @@ void create_from_files(const std::string& out, const std::string& dir, const std
 }
 
 Tensor<std::uint8_t> read_picture(const std::string& path, int channels) { return pgg::io::read_image(path, channels); }
+
+// DICOM images are gray; --channels 3 repeats the gray plane.
+Tensor<std::uint8_t> read_dicom_picture(const std::string& path, int channels) {
+#ifdef PGG_HAVE_DCMTK
+    Tensor<std::uint8_t> gray = pgg::io::read_dicom(path);
+    if (channels != 3) return gray;
+    Tensor<std::uint8_t> rgb({1, 3, gray.h(), gray.w()});
+    for (int c = 0; c < 3; ++c) std::copy_n(gray.data(), gray.numel(), rgb.data() + c * gray.numel());
+    return rgb;
+#else
+    (void)channels;
+    throw pgg::error(path + ": this build has no DICOM support (install libdcmtk-dev and configure again)");
+#endif
+}
 
 // Fashion-MNIST's 60,000 training images, 28x28 padded with zeros to 32x32 (as the official
 // create_mnist does), labels kept.
@@ -263,6 +281,12 @@ void add_dataset_command(CLI::App& app) {
         create_from_files(s->out, s->dir, s->list, s->input, s->seed, {".png", ".jpg", ".jpeg", ".bmp", ".pgm", ".ppm", ".pnm"},
                           read_picture);
     });
+
+    auto* dcm = ds->add_subcommand("create_from_dicom", "a dataset from a folder of DICOM files (*.dcm; CR/DX, 8-16 bit)");
+    dcm->add_option("OUT", s->out, "new dataset folder")->required();
+    dcm->add_option("DIR", s->dir, "folder of DICOM files (searched recursively)")->required()->check(CLI::ExistingDirectory);
+    add_input_options(dcm, s->input, s->list, s->seed);
+    dcm->callback([s] { create_from_files(s->out, s->dir, s->list, s->input, s->seed, {".dcm", ".dicom"}, read_dicom_picture); });
 
     auto* fm = ds->add_subcommand("create_fashion_mnist", "Fashion-MNIST's training set, padded to 32x32, labels kept");
     fm->add_option("OUT", s->out, "new dataset folder")->required();

@@ -15,13 +15,6 @@ using clock_type = std::chrono::steady_clock;
 
 double seconds_since(clock_type::time_point t) { return std::chrono::duration<double>(clock_type::now() - t).count(); }
 
-std::string format_duration(double s) {
-    char buf[32];
-    if (s < 60) std::snprintf(buf, sizeof buf, "%.0fs", s);
-    else std::snprintf(buf, sizeof buf, "%dm %02ds", int(s) / 60, int(s) % 60);
-    return buf;
-}
-
 double accuracy(pgg::nn::Net<fashion::Model>& net, const pgg::Tensor<std::uint8_t>& images, const pgg::Tensor<std::uint8_t>& labels,
                 pgg::index_t count) {
     std::vector<pgg::index_t> order(count);
@@ -98,7 +91,7 @@ int main(int argc, char** argv) {
                 if (seen >= next_report && seen < train_count - batch) {
                     const double el = seconds_since(t0), rate = double(seen) / el;
                     std::printf("  epoch %d  %3.0f%%  loss %.4f  %.0f img/s  ETA %s\n", epoch, 100.0 * seen / train_count,
-                                loss_sum / steps, rate, format_duration(double(train_count - seen) / rate).c_str());
+                                loss_sum / steps, rate, pgg::format_duration(double(train_count - seen) / rate).c_str());
                     std::fflush(stdout);
                     next_report += train_count / 10;
                 }
@@ -106,8 +99,8 @@ int main(int argc, char** argv) {
             const double train_s = seconds_since(t0);
             test_acc = accuracy(net, test_x, test_y, test_count);
             std::printf("epoch %d/%d  loss %.4f  test accuracy %.2f%%  %s (%.0f img/s)  total %s\n", epoch, epochs,
-                        loss_sum / std::max<pgg::index_t>(steps, 1), 100 * test_acc, format_duration(train_s).c_str(),
-                        double(seen) / train_s, format_duration(seconds_since(start)).c_str());
+                        loss_sum / std::max<pgg::index_t>(steps, 1), 100 * test_acc, pgg::format_duration(train_s).c_str(),
+                        double(seen) / train_s, pgg::format_duration(seconds_since(start)).c_str());
             std::fflush(stdout);
         }
         if (adam.skipped()) std::printf("skipped %ld steps with non-finite gradients\n", adam.skipped());

@@ -2,10 +2,12 @@
 # `cxr_pggan dataset` and `cxr_pggan split` on small files made here: good inputs, every kind of bad
 # input (each must fail with the file named, a non-zero exit and no output folder), --skip-bad,
 # --resize, --list, display, extract, info, compare, and the class-balanced split.
-# Usage: dataset_tool.sh CXR_PGGAN WORK_DIR
+# With PGG_TESTS (the test binary, when built with DCMTK) also create_from_dicom on DICOM files it writes.
+# Usage: dataset_tool.sh CXR_PGGAN WORK_DIR [PGG_TESTS]
 set -euo pipefail
 P=$1
 W=$2
+TESTS=${3:-}
 rm -rf "$W" && mkdir -p "$W" && cd "$W"
 fail() { echo "FAIL: $*" >&2; exit 1; }
 # expect_error "what the message must contain" command...: non-zero exit, message on stderr
@@ -97,4 +99,13 @@ expect_error "boxes.csv:8: patient p4 has Target 1 but class 'Normal'" "$P" spli
 printf 'patientId,label\np1,Normal\n' > nocol.csv
 expect_error "nocol.csv: missing column 'class'" "$P" split bad2 --rsna-classes nocol.csv
 expect_error "smallest class has" "$P" split bad3 --csv labels.csv --train-per-class 7
+# DICOM: 8-bit, MONOCHROME1, 12-bit windowed, JPEG baseline; a file without pixels is named
+if [ -n "$TESTS" ]; then
+    mkdir dicom
+    PGG_DICOM_OUT="$PWD/dicom" "$TESTS" "[.write-dicoms]" > /dev/null
+    expect_error "nopixels.dcm: DICOM file without pixel data" "$P" dataset create_from_dicom dcm dicom
+    "$P" dataset create_from_dicom dcm dicom --skip-bad | grep -q "4 images, 1 channel(s), 8x8" || fail "create_from_dicom"
+    "$P" dataset create_from_dicom dcm16 dicom --skip-bad --resize 16 --channels 3 | grep -q "4 images, 3 channel(s), 16x16" ||
+        fail "create_from_dicom --resize --channels"
+fi
 echo "dataset tool: all checks passed"

@@ -16,7 +16,9 @@ S=(--data cxr32 --results runs --threads 2 --set tick_kimg_base=2 --set network_
 # untrained: one step at a negligible learning rate, straight at 32x32
 "$P" train "${S[@]}" --desc untrained --total-kimg 0.004 --set lod_initial_resolution=32 --set minibatch_base=4 \
     --set minibatch_repeats=1 --set G_lrate_base=1e-12 --set D_lrate_base=1e-12 > untrained.txt
-"$P" train "${S[@]}" --desc trained --total-kimg 14 --set lod_training_kimg=2 --set lod_transition_kimg=2 > trained.txt
+# 4x4 -> 32x32 in phases of 4 kimg, minibatch 16 (250 steps a phase), 2 kimg into the 32x32 stable phase
+"$P" train "${S[@]}" --desc trained --total-kimg 26 --set lod_training_kimg=4 --set lod_transition_kimg=4 \
+    --set minibatch_base=16 > trained.txt
 for run in untrained trained; do
     "$P" generate --snapshot runs/*-$run/network-final.safetensors --num 250 --batch 50 --out gen-$run > /dev/null
     "$P" dataset create_from_images ds-$run gen-$run > /dev/null

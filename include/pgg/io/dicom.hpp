@@ -1,0 +1,98 @@
+#pragma once
+// DICOM images (CR, DX and other single-frame grayscale images) through DCMTK, an optional
+// dependency: link pgg::dicom (defined when CMake finds DCMTK) and include this header.
+//
+// The result is an 8-bit image (1, 1, H, W) as a radiologist would see it:
+// - the modality transform (Rescale Slope / Intercept) is applied;
+// - MONOCHROME1 (high values dark) is inverted, so that white is always dense tissue;
+// - to 8 bits by the file's first VOI window (Window Center / Width) when it has one; otherwise stored
+//   values of at most 8 bits are kept as they are, and deeper ones are stretched from their minimum to
+//   their maximum;
+// - transfer syntaxes: uncompressed (implicit/explicit, little/big endian) and JPEG (baseline,
+//   extended, lossless), through DCMTK's decoders.
+#include <dcmtk/config/osconfig.h>
+#include <dcmtk/dcmdata/dctk.h>
+#include <dcmtk/dcmimgle/dcmimage.h>
+#include <dcmtk/dcmimgle/dipixel.h>
+#include <dcmtk/dcmjpeg/djdecode.h>
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "../core/ops.hpp"
+
+namespace pgg::io {
+
+namespace detail {
+// DCMTK's JPEG decoders, registered once per process.
+inline void register_dicom_codecs() {
+    static const bool done = [] {
+        DJDecoderRegistration::registerCodecs();
+        return true;
+    }();
+    (void)done;
+}
+} // namespace detail
+
+namespace detail {
+// The modality-transformed pixel values DCMTK decoded, as doubles.
+inline std::vector<double> modality_values(const DiPixel& px) {
+    std::vector<double> v(px.getCount());
+    auto copy = [&](const auto* p) { std::copy(p, p + v.size(), v.begin()); };
+    switch (px.getRepresentation()) {
+    case EPR_Uint8: copy(static_cast<const Uint8*>(px.getData())); break;
+    case EPR_Sint8: copy(static_cast<const Sint8*>(px.getData())); break;
+    case EPR_Uint16: copy(static_cast<const Uint16*>(px.getData())); break;
+    case EPR_Sint16: copy(static_cast<const Sint16*>(px.getData())); break;
+    case EPR_Uint32: copy(static_cast<const Uint32*>(px.getData())); break;
+    case EPR_Sint32: copy(static_cast<const Sint32*>(px.getData())); break;
+    }
+    return v;
+}
+} // namespace detail
+
+inline Tensor<std::uint8_t> read_dicom(const std::string& path) {
+    detail::register_dicom_codecs();
+    DcmFileFormat file;
+    const OFCondition st = file.loadFile(path.c_str());
+    if (st.bad()) throw error(path + ": not a readable DICOM file (" + std::string(st.text()) + ")");
+    DcmDataset* ds = file.getDataset();
+    if (!ds->tagExistsWithValue(DCM_PixelData)) throw error(path + ": DICOM file without pixel data");
+    OFString photometric;
+    ds->findAndGetOFString(DCM_PhotometricInterpretation, photometric);
+    if (photometric != "MONOCHROME1" && photometric != "MONOCHROME2")
+        throw error(path + ": photometric interpretation '" + std::string(photometric.c_str()) +
+                    "' is not supported (grayscale MONOCHROME1/2 only)");
+    Uint16 bits_stored = 0;
+    ds->findAndGetUint16(DCM_BitsStored, bits_stored);
+    Float64 center = 0, width = 0;
+    const bool windowed = ds->findAndGetFloat64(DCM_WindowCenter, center).good() &&
+                          ds->findAndGetFloat64(DCM_WindowWidth, width).good() && width >= 1;
+    DicomImage img(&file, ds->getOriginalXfer(), CIF_MayDetachPixelData, 0, 1);
+    if (img.getStatus() != EIS_Normal)
+        throw error(path + ": cannot decode the image (" + std::string(DicomImage::getString(img.getStatus())) + ")");
+    const DiPixel* inter = img.getInterData();
+    const index_t h = index_t(img.getHeight()), w = index_t(img.getWidth());
+    if (!inter || h == 0 || w == 0 || index_t(inter->getCount()) < h * w) throw error(path + ": empty or undecodable image");
+    const std::vector<double> v = detail::modality_values(*inter);
+    // the VOI step, done here rather than by DCMTK's renderer, whose rounding is off by one for some values
+    const auto [lo, hi] = std::minmax_element(v.begin(), v.begin() + h * w);
+    const bool as_stored = !windowed && bits_stored <= 8 && *lo >= 0 && *hi <= 255;
+    const double span = std::max(*hi - *lo, 1e-12);
+    auto voi = [&](double x) {
+        if (windowed) return std::clamp((x - (center - 0.5)) / (width - 1) + 0.5, 0.0, 1.0) * 255; // DICOM's LINEAR function
+        if (as_stored) return x;
+        return (x - *lo) / span * 255;
+    };
+    const bool invert = photometric == "MONOCHROME1";
+    Tensor<std::uint8_t> out({1, 1, h, w});
+    for (index_t i = 0; i < h * w; ++i) {
+        const double y = std::round(voi(v[std::size_t(i)]));
+        out.data()[i] = std::uint8_t(invert ? 255 - y : y);
+    }
+    return out;
+}
+
+} // namespace pgg::io
