@@ -139,3 +139,21 @@ TEST_CASE("PG-GAN networks take a different batch size on every call", "[pggan]"
         CHECK(dz.shape() == z.shape());
     }
 }
+
+TEST_CASE("Accumulate{.param_grads = false}: the same input gradient, parameter gradients untouched", "[pggan]") {
+    using W = pggan::Narrow;
+    Net<pggan::DFade<8, 1, W>> d;
+    Generator gen(5);
+    d.reset_parameters(gen);
+    d.template get<0>().alpha = 0.3f;
+    Tensor<float> img({4, 1, 8, 8}), full, only_input;
+    fill_uniform(img, gen, -1.0f, 1.0f);
+    const Tensor<float> seed = Tensor<float>::full({4, 1}, 0.25f);
+    d.forward(img);
+    d.backward(seed, full);
+    for (auto& p : parameters(d)) p.grad.fill(7.0f);
+    d.forward(img);
+    d.backward(seed, only_input, Accumulate{.input = false, .param_grads = false});
+    CHECK(rel_error(only_input, to_double(full)) == 0);
+    for (auto& p : parameters(d)) CHECK(sum(p.grad) == Approx(7.0 * double(p.grad.numel())));
+}

@@ -117,7 +117,7 @@ public:
             seed_ = Tensor::full(score.shape(), -1.0f / float(N));
             dfake_ = Tensor(); // chunks may differ in size
             dz_ = Tensor();
-            d_.backward(seed_, dfake_, pgg::nn::Accumulate{false, false});
+            d_.backward(seed_, dfake_, pgg::nn::Accumulate{.input = false, .param_grads = false}); // only d score / d image
             g_.backward(dfake_, dz_, pgg::nn::Accumulate{false, k > 0});
         }
         st.g_applied = adam_g_.step();

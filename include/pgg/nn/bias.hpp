@@ -34,8 +34,10 @@ struct Bias {
         }
         void backward(const Tensor<T, D>& dy, Tensor<T, D>& dx, Accumulate acc = {}) {
             detail::write_grad(dx, dy, acc.input);
-            db_ = sum_per_channel(dy);
-            detail::write_grad(bias_grad, db_, acc.params);
+            if (acc.param_grads) {
+                db_ = sum_per_channel(dy);
+                detail::write_grad(bias_grad, db_, acc.params);
+            }
         }
         // An offset: the tangent passes through unchanged.
         const Tensor<T, D>& forward_tangent(const Tensor<T, D>& x, const Tensor<T, D>& xt) {

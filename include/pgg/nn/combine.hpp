@@ -40,7 +40,7 @@ struct Lerp {
             da_.resize_(dy.shape()) = dy * (T(1) - alpha);
             db_.resize_(dy.shape()) = dy * alpha;
             a.backward(da_, dx, acc);
-            b.backward(db_, dx, Accumulate{true, acc.params});
+            b.backward(db_, dx, Accumulate{true, acc.params, acc.param_grads});
         }
         const Tensor<T, D>& forward_tangent(const Tensor<T, D>& x, const Tensor<T, D>& xt) {
             x_shape_ = x.shape();
@@ -58,7 +58,7 @@ struct Lerp {
             dat_.resize_(dy.shape()) = dyt * (T(1) - alpha);
             dbt_.resize_(dy.shape()) = dyt * alpha;
             a.backward_tangent(da_, dat_, dx, dxt, acc);
-            b.backward_tangent(db_, dbt_, dx, dxt, Accumulate{true, acc.params});
+            b.backward_tangent(db_, dbt_, dx, dxt, Accumulate{true, acc.params, acc.param_grads});
         }
         template <class F>
         void for_each_parameter(F&& f, const std::string& prefix = "") {

@@ -96,6 +96,7 @@ struct Conv2d {
         void backward(const Tensor<T, D>& dy, Tensor<T, D>& dx, Accumulate acc = {}) {
             const T beta = detail::prepare_grad(dx, x_.shape(), acc.input);
             conv2d_backward_data(dy, effective_weight(), dx, params, beta);
+            if (!acc.param_grads) return;
             weight_gradient(x_, dy, acc.params);
             this->bias_gradient(dy, acc.params);
         }
@@ -114,6 +115,7 @@ struct Conv2d {
             const Tensor<T, D>& w = effective_weight();
             conv2d_backward_data(dy, w, dx, params, detail::prepare_grad(dx, x_.shape(), acc.input));
             conv2d_backward_data(dyt, w, dxt, params, detail::prepare_grad(dxt, x_.shape(), acc.input));
+            if (!acc.param_grads) return;
             weight_gradient(x_, dy, acc.params);
             weight_gradient(xt_, dyt, true);
             this->bias_gradient(dy, acc.params);
@@ -174,6 +176,7 @@ struct ConvTranspose2d {
         }
         void backward(const Tensor<T, D>& dy, Tensor<T, D>& dx, Accumulate acc = {}) {
             conv_transpose2d_backward_data(dy, weight, dx, params, detail::prepare_grad(dx, x_.shape(), acc.input));
+            if (!acc.param_grads) return;
             conv_transpose2d_backward_weights(x_, dy, weight_grad, params, acc.params ? T(1) : T(0));
             this->bias_gradient(dy, acc.params);
         }

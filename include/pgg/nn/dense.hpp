@@ -32,6 +32,7 @@ struct Dense {
         }
         void backward(const Tensor<T, D>& dy, Tensor<T, D>& dx, Accumulate acc = {}) {
             matmul(dy, weight, dx, false, false, scale(), detail::prepare_grad(dx, x_.shape(), acc.input)); // dx = s dy W
+            if (!acc.param_grads) return;
             matmul(dy, x_, weight_grad, true, false, scale(), acc.params ? T(1) : T(0));                  // dW = s dy^T x
             this->bias_gradient(dy, acc.params);
         }
@@ -48,6 +49,7 @@ struct Dense {
                               Accumulate acc = {}) {
             matmul(dy, weight, dx, false, false, scale(), detail::prepare_grad(dx, x_.shape(), acc.input));
             matmul(dyt, weight, dxt, false, false, scale(), detail::prepare_grad(dxt, x_.shape(), acc.input));
+            if (!acc.param_grads) return;
             matmul(dy, x_, weight_grad, true, false, scale(), acc.params ? T(1) : T(0));
             matmul(dyt, xt_, weight_grad, true, false, scale(), T(1));
             this->bias_gradient(dy, acc.params);

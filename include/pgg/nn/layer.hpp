@@ -32,8 +32,10 @@ inline constexpr int same_channels = -2;
 
 // How backward treats existing gradients.
 struct Accumulate {
-    bool input = true;   // dx += J^T dy (false: dx = J^T dy)
-    bool params = false; // parameter gradients += (false: overwritten)
+    bool input = true;        // dx += J^T dy (false: dx = J^T dy)
+    bool params = false;      // parameter gradients += (false: overwritten)
+    bool param_grads = true;  // false: parameter gradients are neither computed nor touched (only dx is wanted,
+                              // e.g. D's backward pass in a generator step)
 };
 
 // The bound layer of a spec.

@@ -97,7 +97,7 @@ struct Sequential {
                     layer.backward(g, dx, acc);
                 } else {
                     grads_[I].resize_(in_shapes_[I]);
-                    layer.backward(g, grads_[I], Accumulate{false, acc.params});
+                    layer.backward(g, grads_[I], Accumulate{false, acc.params, acc.param_grads});
                 }
             });
         }
@@ -122,7 +122,7 @@ struct Sequential {
                 } else {
                     grads_[I].resize_(in_shapes_[I]);
                     tangent_grads_[I].resize_(in_shapes_[I]);
-                    layer.backward_tangent(g, gt, grads_[I], tangent_grads_[I], Accumulate{false, acc.params});
+                    layer.backward_tangent(g, gt, grads_[I], tangent_grads_[I], Accumulate{false, acc.params, acc.param_grads});
                 }
             });
         }
