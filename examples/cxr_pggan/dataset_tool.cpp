@@ -1,6 +1,8 @@
 // `cxr_pggan dataset ...`: builds and inspects multi-resolution datasets (pgg/io/dataset.hpp), after the
 // official PG-GAN dataset_tool: create_from_images, create_from_dicom, create_fashion_mnist, display,
 // extract, info, compare.
+#include <unistd.h>
+
 #include <cmath>
 #include <cstdio>
 #include <map>

@@ -1,5 +1,7 @@
 // `cxr_pggan generate` (PNGs from a snapshot's Gs) and `cxr_pggan interpolate` (frames of a smooth
 // latent walk, and an MP4 when ffmpeg is installed).
+#include <unistd.h>
+
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>

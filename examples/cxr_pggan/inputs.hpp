@@ -3,6 +3,7 @@
 // them at one size and channel count, and the check pass that finds every bad file before anything
 // is written.
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <string>

@@ -3,6 +3,8 @@
 //
 // Output (built beside OUT and renamed into place): train/<class>.txt, test/<class>.txt (one file per
 // line, relative to the image folder, sorted) and split.json (counts, seed, sources).
+#include <unistd.h>
+
 #include <cmath>
 #include <cstdio>
 #include <fstream>
