@@ -1,13 +1,12 @@
 // `cxr_pggan dataset ...`: builds and inspects multi-resolution datasets (pgg/io/dataset.hpp), after the
 // official PG-GAN dataset_tool: create_from_images, create_from_dicom, create_fashion_mnist, display,
 // extract, info, compare.
-#include <unistd.h>
-
 #include <cmath>
 #include <cstdio>
 #include <map>
 
 #include "commands.hpp"
+#include "folder.hpp"
 #include "inputs.hpp"
 
 #ifdef PGG_HAVE_DCMTK
@@ -156,10 +155,7 @@ void extract(const std::string& path, const std::string& out, index_t level, ind
     const index_t n = limit > 0 ? std::min(limit, ds.size()) : ds.size();
     ds.image(0, r); // fails early on a level the dataset lacks
     pgg::InterruptGuard guard;
-    const std::string tmp = out + ".tmp-" + std::to_string(::getpid());
-    fs::remove_all(tmp);
-    fs::create_directories(tmp);
-    try {
+    write_folder(out, [&](const std::string& tmp) {
         pgg::Progress progress("extracting", long(n));
 #pragma omp parallel for schedule(dynamic, 16)
         for (index_t i = 0; i < n; ++i) {
@@ -180,11 +176,7 @@ void extract(const std::string& path, const std::string& out, index_t level, ind
             }
             pgg::io::write_file_atomic(tmp + "/labels.csv", csv);
         }
-        fs::rename(tmp, out);
-    } catch (...) {
-        fs::remove_all(tmp);
-        throw;
-    }
+    });
     std::printf("%s: %ld PNGs of %ldx%ld\n", out.c_str(), long(n), long(r), long(r));
 }
 

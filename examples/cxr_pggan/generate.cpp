@@ -1,13 +1,12 @@
 // `cxr_pggan generate` (PNGs from a snapshot's Gs) and `cxr_pggan interpolate` (frames of a smooth
 // latent walk, and an MP4 when ffmpeg is installed).
-#include <unistd.h>
-
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 
 #include "commands.hpp"
+#include "folder.hpp"
 #include "snapshot.hpp"
 
 namespace pggan {
@@ -44,22 +43,6 @@ Tensor<std::uint8_t> to_png_grid(Tensor<float> images, int shrink, int gw) {
         images = half;
     }
     return pgg::io::make_grid(pgg::io::to_uint8(images), gw, 0);
-}
-
-// Runs `body(tmp)` to fill a temporary folder beside `out`, then renames it into place.
-template <class F>
-void write_folder(const std::string& out, F&& body) {
-    PGG_CHECK(!fs::exists(out), out, ": already exists; choose a new folder");
-    const std::string tmp = out + ".tmp-" + std::to_string(::getpid());
-    fs::remove_all(tmp);
-    fs::create_directories(tmp);
-    try {
-        body(tmp);
-        fs::rename(tmp, out);
-    } catch (...) {
-        fs::remove_all(tmp);
-        throw;
-    }
 }
 
 void generate(const GenerateOptions& o) {

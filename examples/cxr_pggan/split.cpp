@@ -3,8 +3,6 @@
 //
 // Output (built beside OUT and renamed into place): train/<class>.txt, test/<class>.txt (one file per
 // line, relative to the image folder, sorted) and split.json (counts, seed, sources).
-#include <unistd.h>
-
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -13,6 +11,7 @@
 #include <set>
 
 #include "commands.hpp"
+#include "folder.hpp"
 #include "inputs.hpp"
 
 namespace pggan {
@@ -153,11 +152,9 @@ void split(const SplitOptions& o) {
     PGG_CHECK(per_class > 0 && std::size_t(per_class) <= smallest, per_class, " training images per class requested, but the smallest class has ",
               smallest);
 
-    const std::string tmp = o.out + ".tmp-" + std::to_string(::getpid());
-    fs::remove_all(tmp);
-    fs::create_directories(tmp + "/train");
-    fs::create_directories(tmp + "/test");
-    try {
+    write_folder(o.out, [&](const std::string& tmp) {
+        fs::create_directories(tmp + "/train");
+        fs::create_directories(tmp + "/test");
         nlohmann::json summary = {{"seed", o.seed}, {"train_per_class", per_class}, {"classes", nlohmann::json::object()}};
         summary["source"] = o.csv.empty() ? nlohmann::json{{"rsna_classes", o.rsna_classes}, {"rsna_labels", o.rsna_labels}}
                                           : nlohmann::json{{"csv", o.csv}};
@@ -180,11 +177,7 @@ void split(const SplitOptions& o) {
             std::printf("%-28s %7zu images: %7zu train, %7zu test\n", c.c_str(), files.size(), train.size(), test.size());
         }
         pgg::io::write_file_atomic(tmp + "/split.json", summary.dump(2) + "\n");
-        fs::rename(tmp, o.out);
-    } catch (...) {
-        fs::remove_all(tmp);
-        throw;
-    }
+    });
     for (const auto& d : dropped) std::printf("left out class '%s' (not in --class-map)\n", d.c_str());
     std::printf("%s: train/<class>.txt and test/<class>.txt (seed %llu)\n", o.out.c_str(), (unsigned long long)o.seed);
 }

@@ -59,6 +59,9 @@ public:
 template <int R, int C, class W>
 std::unique_ptr<StageBase> make_stage(const AdamSettings& adam);
 
+// Throws, naming what this build has, unless that stage was compiled (cheap: nothing is allocated).
+void require_stage(int fmap_base, int fmap_max, int latent_size, int resolution, int channels);
+
 // The compiled (fmap_base, fmap_max, latent_size) presets; throws for others, naming what exists.
 std::unique_ptr<StageBase> create_stage(int fmap_base, int fmap_max, int latent_size, int resolution, int channels,
                                         const AdamSettings& adam);

@@ -144,7 +144,7 @@ private:
         }
         // check that every stage this run needs was compiled, before training starts
         for (int r = 4; r <= R_; r *= 2)
-            create_stage(cfg_.fmap_base, cfg_.fmap_max, cfg_.latent_size, r, C_, adam_settings());
+            require_stage(cfg_.fmap_base, cfg_.fmap_max, cfg_.latent_size, r, C_);
 
         dir_ = continue_dir ? o_.resume : new_run_dir(o_.results, cfg_.desc);
         nlohmann::json config_file = to_json(cfg_);
