@@ -44,6 +44,10 @@ std::vector<ConvCase> conv_cases() {
         {2, 5, 20, 64, 7, 3, 1, 1},  {1, 3, 9, 66, 5, 3, 1, 0},  {2, 4, 5, 64, 9, 1, 1, 0},  {1, 2, 6, 61, 3, 2, 1, 2},
         {3, 6, 16, 16, 13, 3, 1, 1}, {2, 3, 6, 18, 4, 3, 1, 0}, // 16 wide: two rows per block
         {2, 3, 7, 14, 5, 3, 1, 1},   {1, 2, 9, 28, 3, 3, 1, 1},  {1, 2, 5, 25, 13, 3, 1, 1}, // masked lanes
+        // multiples of 16 input channels (the channels-last weight gradient): tiles that end mid-row,
+        // strides 2, kernels 1 and 4, paddings 0 and 2, a last half strip of 16 taps, odd Cout
+        {2, 16, 37, 37, 5, 3, 1, 1}, {3, 32, 9, 9, 13, 3, 2, 1}, {2, 48, 6, 7, 14, 4, 2, 2}, {4, 16, 5, 5, 3, 1, 1, 0},
+        {1, 16, 12, 10, 25, 3, 1, 0}, {2, 32, 20, 70, 7, 3, 1, 2},
     };
     pgg::Generator g(2024);
     Tensor<double> r({8 * 6});

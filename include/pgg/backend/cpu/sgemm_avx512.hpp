@@ -21,8 +21,10 @@ namespace pgg::cpu_detail::sgemm {
 inline constexpr index_t MR = 12, NR = 32, KC = 384, MC = 240, NC = 1024;
 
 // acc = sum_p a[p][0..MR) (x) b[p][0..NR); then C = alpha * acc + beta * C (beta 0: C not read).
-PGG_INLINE void kernel(index_t kc, const float* __restrict a, const float* __restrict b, float* __restrict c,
-                       index_t ldc, float alpha, float beta) {
+// load_b(p, b0, b1) fetches row p of B: from a packed strip, or in place (see kernel_gather).
+template <class LoadB>
+PGG_INLINE void kernel_with(index_t kc, const float* __restrict a, LoadB&& load_b, float* __restrict c, index_t ldc,
+                            float alpha, float beta) {
     // The C block is read-modified-written at the end: fetch its 24 cache lines while computing.
 #pragma GCC unroll 12
     for (int i = 0; i < MR; ++i) {
@@ -33,7 +35,8 @@ PGG_INLINE void kernel(index_t kc, const float* __restrict a, const float* __res
 #pragma GCC unroll 12
     for (int i = 0; i < MR; ++i) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
     for (index_t p = 0; p < kc; ++p) {
-        const __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
+        __m512 b0, b1;
+        load_b(p, b0, b1);
 #pragma GCC unroll 12
         for (int i = 0; i < MR; ++i) {
             const __m512 ai = _mm512_set1_ps(a[i]);
@@ -41,7 +44,6 @@ PGG_INLINE void kernel(index_t kc, const float* __restrict a, const float* __res
             acc[i][1] = _mm512_fmadd_ps(ai, b1, acc[i][1]);
         }
         a += MR;
-        b += NR;
     }
     const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
 #pragma GCC unroll 12
@@ -57,15 +59,77 @@ PGG_INLINE void kernel(index_t kc, const float* __restrict a, const float* __res
     }
 }
 
+// B from a packed strip: row p at b + p * NR.
+PGG_INLINE void kernel(index_t kc, const float* __restrict a, const float* __restrict b, float* __restrict c,
+                       index_t ldc, float alpha, float beta) {
+    kernel_with(
+        kc, a,
+        [b](index_t p, __m512& b0, __m512& b1) {
+            b0 = _mm512_load_ps(b + p * NR);
+            b1 = _mm512_load_ps(b + p * NR + 16);
+        },
+        c, ldc, alpha, beta);
+}
+
+// B read in place: row p is 16 floats at lo + off[p] and 16 at hi + off[p]. A convolution's weight
+// gradient reads its channels-last input this way instead of packing a patch matrix.
+PGG_INLINE void kernel_gather(index_t kc, const float* __restrict a, const float* lo, const float* hi,
+                              const index_t* __restrict off, float* __restrict c, index_t ldc, float beta) {
+    kernel_with(
+        kc, a,
+        [lo, hi, off](index_t p, __m512& b0, __m512& b1) {
+            b0 = _mm512_loadu_ps(lo + off[p]);
+            b1 = _mm512_loadu_ps(hi + off[p]);
+        },
+        c, ldc, 1.0f, beta);
+}
+
+// Transposes a 16x16 block held in 16 registers: afterwards r[j] holds what was column j.
+inline void transpose16(__m512 r[16]) {
+    __m512 t[16];
+    for (int i = 0; i < 8; ++i) {
+        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    for (int i = 0; i < 4; ++i) {
+        const __m512d a = _mm512_castps_pd(t[4 * i]), b = _mm512_castps_pd(t[4 * i + 1]);
+        const __m512d c = _mm512_castps_pd(t[4 * i + 2]), d = _mm512_castps_pd(t[4 * i + 3]);
+        r[4 * i] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, c));
+        r[4 * i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, c));
+        r[4 * i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(b, d));
+        r[4 * i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(b, d));
+    }
+    for (int i = 0; i < 4; ++i) {
+        t[i] = _mm512_shuffle_f32x4(r[i], r[i + 4], 0x88);
+        t[i + 4] = _mm512_shuffle_f32x4(r[i], r[i + 4], 0xdd);
+        t[i + 8] = _mm512_shuffle_f32x4(r[i + 8], r[i + 12], 0x88);
+        t[i + 12] = _mm512_shuffle_f32x4(r[i + 8], r[i + 12], 0xdd);
+    }
+    for (int i = 0; i < 4; ++i) {
+        r[i] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0x88);
+        r[i + 8] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0xdd);
+        r[i + 4] = _mm512_shuffle_f32x4(t[i + 4], t[i + 12], 0x88);
+        r[i + 12] = _mm512_shuffle_f32x4(t[i + 4], t[i + 12], 0xdd);
+    }
+}
+
 // Packs op(A)[i0 : i0+mc, p0 : p0+kc] as strips of MR rows: dst[strip][p][r], zero-padded.
 inline void pack_a(bool trans, const float* A, index_t lda, index_t i0, index_t mc, index_t p0, index_t kc, float* dst) {
     for (index_t s = 0; s < mc; s += MR) {
         const index_t rows = std::min(MR, mc - s);
         float* d = dst + s * kc;
         if (!trans) {
+            index_t p = 0;
+            if (rows == MR) // 16 columns at a time, transposed in registers (rows 12-15 unused)
+                for (; p + 16 <= kc; p += 16) {
+                    __m512 v[16];
+                    for (int r = 0; r < 16; ++r) v[r] = r < MR ? _mm512_loadu_ps(A + (i0 + s + r) * lda + p0 + p) : _mm512_setzero_ps();
+                    transpose16(v);
+                    for (int q = 0; q < 16; ++q) _mm512_mask_storeu_ps(d + (p + q) * MR, __mmask16(0x0FFF), v[q]);
+                }
             for (index_t r = 0; r < rows; ++r) {
                 const float* src = A + (i0 + s + r) * lda + p0;
-                for (index_t p = 0; p < kc; ++p) d[p * MR + r] = src[p];
+                for (index_t q = p; q < kc; ++q) d[q * MR + r] = src[q];
             }
         } else {
             for (index_t p = 0; p < kc; ++p) std::memcpy(d + p * MR, A + (p0 + p) * lda + i0 + s, rows * sizeof(float));
@@ -128,35 +192,6 @@ inline void serial(bool ta, bool tb, index_t m, index_t n, index_t k, float alph
                 }
             }
         }
-    }
-}
-
-// Transposes a 16x16 block held in 16 registers: afterwards r[j] holds what was column j.
-inline void transpose16(__m512 r[16]) {
-    __m512 t[16];
-    for (int i = 0; i < 8; ++i) {
-        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
-        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
-    }
-    for (int i = 0; i < 4; ++i) {
-        const __m512d a = _mm512_castps_pd(t[4 * i]), b = _mm512_castps_pd(t[4 * i + 1]);
-        const __m512d c = _mm512_castps_pd(t[4 * i + 2]), d = _mm512_castps_pd(t[4 * i + 3]);
-        r[4 * i] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, c));
-        r[4 * i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, c));
-        r[4 * i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(b, d));
-        r[4 * i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(b, d));
-    }
-    for (int i = 0; i < 4; ++i) {
-        t[i] = _mm512_shuffle_f32x4(r[i], r[i + 4], 0x88);
-        t[i + 4] = _mm512_shuffle_f32x4(r[i], r[i + 4], 0xdd);
-        t[i + 8] = _mm512_shuffle_f32x4(r[i + 8], r[i + 12], 0x88);
-        t[i + 12] = _mm512_shuffle_f32x4(r[i + 8], r[i + 12], 0xdd);
-    }
-    for (int i = 0; i < 4; ++i) {
-        r[i] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0x88);
-        r[i + 8] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0xdd);
-        r[i + 4] = _mm512_shuffle_f32x4(t[i + 4], t[i + 12], 0x88);
-        r[i + 12] = _mm512_shuffle_f32x4(t[i + 4], t[i + 12], 0xdd);
     }
 }
 
