@@ -365,6 +365,10 @@ void conv_forward(const T* x, const T* w, T* y, const ConvGeom& g, T beta) {
             direct::forward(x, w, y, g.N, g.Cin, g.H, g.W, g.Cout, g.Ho, g.Wo, g.k, g.p, beta, max_threads() > 1 && !in_parallel());
             return;
         }
+        if (direct::forward_small_eligible(g.s, g.Ho, g.Wo)) {
+            direct::forward_small(x, w, y, g.N, g.Cin, g.H, g.W, g.Cout, g.Ho, g.Wo, g.k, g.p, beta, max_threads() > 1 && !in_parallel());
+            return;
+        }
     }
 #endif
     const Tiling tl = make_tiling<T>(g);

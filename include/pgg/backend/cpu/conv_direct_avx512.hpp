@@ -203,13 +203,9 @@ void dispatch_rows(index_t rows, Args&&... args) {
     }
 }
 
-// y = conv(x, w) + beta * y for stride 1, any kernel and padding (see forward_eligible).
-inline void forward(const float* x, const float* w, float* y, index_t N, index_t Cin, index_t H, index_t W, index_t Cout,
-                    index_t Ho, index_t Wo, index_t k, index_t p, float beta, bool parallel) {
-    const index_t K = Cin * k * k, wp = Wo + k - 1, hwo = Ho * Wo, strips = (Cout + FM - 1) / FM;
-    const index_t band_rows = std::clamp<index_t>(1024 / Wo, 1, Ho), bands = (Ho + band_rows - 1) / band_rows;
-    const index_t band_h = band_rows + k - 1, plane = band_h * wp;
-    // weights as [strip][r][FM], zero-padded: one broadcast per output channel and tap
+// Weights as [strip][r][FM], zero-padded: one broadcast per output channel and tap.
+inline const float* pack_weights(const float* w, index_t Cout, index_t K) {
+    const index_t strips = (Cout + FM - 1) / FM;
     float* wpk = scratch<float>(6, strips * K * FM);
     for (index_t s = 0; s < strips; ++s)
         for (index_t r = 0; r < K; ++r)
@@ -217,6 +213,26 @@ inline void forward(const float* x, const float* w, float* y, index_t N, index_t
                 const index_t co = s * FM + i;
                 wpk[(s * K + r) * FM + i] = co < Cout ? w[co * K + r] : 0.0f;
             }
+    return wpk;
+}
+
+template <class Tasks>
+void run_tasks(index_t tasks, bool parallel, Tasks&& task) {
+    if (parallel) {
+#pragma omp parallel for schedule(dynamic, 1)
+        for (index_t t = 0; t < tasks; ++t) task(t);
+    } else {
+        for (index_t t = 0; t < tasks; ++t) task(t);
+    }
+}
+
+// y = conv(x, w) + beta * y for stride 1, any kernel and padding (see forward_eligible).
+inline void forward(const float* x, const float* w, float* y, index_t N, index_t Cin, index_t H, index_t W, index_t Cout,
+                    index_t Ho, index_t Wo, index_t k, index_t p, float beta, bool parallel) {
+    const index_t K = Cin * k * k, wp = Wo + k - 1, hwo = Ho * Wo, strips = (Cout + FM - 1) / FM;
+    const index_t band_rows = std::clamp<index_t>(1024 / Wo, 1, Ho), bands = (Ho + band_rows - 1) / band_rows;
+    const index_t band_h = band_rows + k - 1, plane = band_h * wp;
+    const float* wpk = pack_weights(w, Cout, K);
     index_t* roff = scratch<index_t>(8, K);
     for (index_t r = 0; r < K; ++r) roff[r] = (r / (k * k)) * plane + ((r / k) % k) * wp + r % k;
     auto block = [&](index_t n, index_t s, const float* xb, const index_t xo[2], const index_t yo[2], const __mmask16 m[2]) {
@@ -247,13 +263,64 @@ inline void forward(const float* x, const float* w, float* y, index_t N, index_t
             }
         }
     };
-    const index_t tasks = N * bands;
-    if (parallel) {
-#pragma omp parallel for schedule(dynamic, 1)
-        for (index_t t = 0; t < tasks; ++t) task(t);
-    } else {
-        for (index_t t = 0; t < tasks; ++t) task(t);
-    }
+    run_tasks(N * bands, parallel, task);
+}
+
+// Direct forward for narrow images: rows of 1, 2, 4 or 8 pixels and images of a multiple of 16
+// pixels (the 4x4 and 8x8 layers). k copies of the input, each shifted by one kernel column and
+// zero-padded but as wide as the output, make the 16 pixels of a vector (16 / Wo whole output rows)
+// one contiguous load at every tap. This replaced a gathered patch matrix, which took about 30% of an
+// 8x8 training step.
+inline bool forward_small_eligible(index_t stride, index_t ho, index_t wo) {
+    return stride == 1 && wo <= 8 && 16 % wo == 0 && (ho * wo) % 16 == 0;
+}
+
+inline void forward_small(const float* x, const float* w, float* y, index_t N, index_t Cin, index_t H, index_t W,
+                          index_t Cout, index_t Ho, index_t Wo, index_t k, index_t p, float beta, bool parallel) {
+    const index_t K = Cin * k * k, hwo = Ho * Wo, strips = (Cout + FM - 1) / FM;
+    const index_t rows = Ho + k - 1, plane = rows * Wo, copy = Cin * plane, sample = k * copy; // one sample's copies
+    const index_t per_task = std::max<index_t>(1, 512 / hwo), vecs = hwo / 16;
+    const float* wpk = pack_weights(w, Cout, K);
+    index_t* roff = scratch<index_t>(8, K);
+    for (index_t r = 0; r < K; ++r) roff[r] = (r % k) * copy + (r / (k * k)) * plane + ((r / k) % k) * Wo;
+    auto task = [&](index_t t) {
+        const index_t n0 = t * per_task, ns = std::min(per_task, N - n0);
+        float* buf = scratch<float>(9, ns * sample);
+        for (index_t s = 0; s < ns; ++s) // buf[s][kx][ci][row][ox] = x[n0 + s][ci][row - p][ox + kx - p]
+            for (index_t kx = 0; kx < k; ++kx)
+                for (index_t ci = 0; ci < Cin; ++ci)
+                    for (index_t r = 0; r < rows; ++r) {
+                        float* d = buf + s * sample + kx * copy + ci * plane + r * Wo;
+                        const index_t iy = r - p, lo = std::clamp<index_t>(p - kx, 0, Wo), hi = std::clamp<index_t>(W + p - kx, lo, Wo);
+                        if (iy < 0 || iy >= H) {
+                            std::fill(d, d + Wo, 0.0f);
+                            continue;
+                        }
+                        std::fill(d, d + lo, 0.0f);
+                        std::memcpy(d + lo, x + (((n0 + s) * Cin + ci) * H + iy) * W + lo + kx - p, (hi - lo) * sizeof(float));
+                        std::fill(d + hi, d + Wo, 0.0f);
+                    }
+        const index_t nv = ns * vecs;
+        // Pairs of vectors outside, strips of weights inside: the pair's copies stay in cache while
+        // the weights stream past in order (the other way round measured 10-30% slower).
+        for (index_t q = 0; q < nv; q += 2) {
+            index_t xo[2], yo[2];
+            __mmask16 m[2];
+            for (index_t v = 0; v < 2; ++v) {
+                const index_t qq = std::min(q + v, nv - 1), s = qq / vecs, off = (qq % vecs) * 16;
+                xo[v] = s * sample + off;
+                yo[v] = (n0 + s) * Cout * hwo + off;
+                m[v] = q + v < nv ? __mmask16(0xFFFF) : __mmask16(0);
+            }
+            for (index_t st = 0; st < strips; ++st) {
+                const index_t rws = std::min<index_t>(FM, Cout - st * FM);
+                float* ys = y + st * FM * hwo;
+                if (m[1]) dispatch_rows<true>(rws, K, wpk + st * K * FM, buf, xo, roff, ys, yo, m, hwo, beta);
+                else dispatch_rows<false>(rws, K, wpk + st * K * FM, buf, xo, roff, ys, yo, m, hwo, beta);
+            }
+        }
+    };
+    run_tasks((N + per_task - 1) / per_task, parallel, task);
 }
 
 } // namespace pgg::cpu_detail::direct
