@@ -6,7 +6,8 @@ networks as examples/cxr_pggan/networks.hpp: equalized learning rate, pixel norm
 activation), 1 image channel, stable networks at each resolution.
 
 Run: /usr/bin/python3 benchmarks/torch_pggan_step.py [--threads 2] [--res 4 8 16] [--width official|narrow]
-Prints images per second at the seed's minibatch sizes.
+Prints images per second at the seed's minibatch sizes. With --generate, the peer of bench_generate
+instead: G's forward pass and the conversion to 8-bit pixels at batch 8 and batch 1.
 """
 import argparse
 import math
@@ -138,6 +139,7 @@ def main():
     ap.add_argument("--res", type=int, nargs="*", default=list(MINIBATCH))
     ap.add_argument("--width", choices=list(WIDTHS), default="official")
     ap.add_argument("--min-time", type=float, default=2.0, help="seconds to measure per resolution (after one warm-up step)")
+    ap.add_argument("--generate", action="store_true", help="time generation (G forward + 8-bit pixels) instead")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     base, fmax, latent = WIDTHS[args.width]
@@ -146,6 +148,27 @@ def main():
         return max(1, min(2 * base // r, fmax))
 
     print(f"torch {torch.__version__}, {args.threads} threads, width {args.width}")
+    if args.generate:
+        for res in args.res:
+            for n in (8, 1):
+                torch.manual_seed(1)
+                g = G(res, nf, latent).eval()
+                z = torch.randn(n, latent)
+
+                def gen():
+                    with torch.no_grad():
+                        return (g(z) * 127.5 + 127.5).round().clamp(0, 255).to(torch.uint8)
+
+                gen()  # warm-up
+                steps, t0 = 0, time.perf_counter()
+                while True:
+                    gen()
+                    steps += 1
+                    t = time.perf_counter() - t0
+                    if t >= args.min_time:
+                        break
+                print(f"res {res:4d}  batch {n}  {t / steps * 1000:10.1f} ms  {n * steps / t:8.2f} images/s")
+        return
     for res in args.res:
         torch.manual_seed(1)
         g, gs, d = G(res, nf, latent), G(res, nf, latent), D(res, nf)
