@@ -8,5 +8,6 @@ void add_dataset_command(CLI::App& app);  // dataset_tool.cpp
 void add_split_command(CLI::App& app);    // split.cpp
 void add_train_command(CLI::App& app);    // train.cpp
 void add_generate_command(CLI::App& app); // generate.cpp
+void add_evaluate_command(CLI::App& app); // evaluate.cpp
 
 } // namespace pggan

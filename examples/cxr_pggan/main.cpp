@@ -1,5 +1,5 @@
 // cxr_pggan: the chest X-ray PG-GAN pipeline in one program. Sub-commands: dataset, split, train,
-// generate, interpolate. `cxr_pggan <command> --help` describes each.
+// generate, interpolate, evaluate. `cxr_pggan <command> --help` describes each.
 #include <cstdio>
 #include <exception>
 
@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
     pggan::add_split_command(app);
     pggan::add_train_command(app);
     pggan::add_generate_command(app);
+    pggan::add_evaluate_command(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

@@ -21,6 +21,7 @@
 #include "nn.hpp"
 #include "optim.hpp"
 #include "io.hpp"
+#include "metrics.hpp"
 #include "util/plot.hpp"
 #include "util/progress.hpp"
 #include "util/interrupt.hpp"

@@ -49,6 +49,19 @@ if "$P" generate --snapshot "$R/log.txt" --num 1 --out bad 2> err.txt; then fail
 "$P" interpolate --snapshot "$R/network-final.safetensors" --frames 4 --no-mp4 --out frames > /dev/null
 [ "$(ls frames/*.png | wc -l)" -eq 4 ] || fail "interpolate"
 
+# evaluate: every snapshot of the run, newest first, after the reals-vs-reals floor; a CSV and a plot
+"$P" evaluate --run "$R" --reals cxr16 --num 64 > eval.txt || fail "evaluate --run"
+[ -s "$R/evaluate.csv" ] && [ -s "$R/evaluate.png" ] || fail "evaluate wrote no CSV or plot"
+[ "$(grep -c '^"network-' "$R/evaluate.csv")" -eq "$(ls "$R"/network-*.safetensors | wc -l)" ] || fail "evaluate skipped snapshots"
+[ "$(sed -n 2p "$R/evaluate.csv" | cut -d, -f1)" = '"reals (second sample)"' ] || fail "no floor row first: $(cat "$R/evaluate.csv")"
+[ "$(sed -n 3p "$R/evaluate.csv" | cut -d, -f1)" = '"network-final.safetensors"' ] || fail "not newest first"
+floor=$(sed -n 2p "$R/evaluate.csv" | cut -d, -f6); final=$(sed -n 3p "$R/evaluate.csv" | cut -d, -f6)
+awk "BEGIN { exit !($floor < $final) }" || fail "a 3-kimg generator scored at or below the reals floor ($final <= $floor)"
+# any two folders of images, brought to a common power-of-two size (here 16)
+"$P" evaluate --images gen --reals "$CXR/images" --num 5 > eval_images.txt || fail "evaluate --images"
+grep -q '^"gen",nan,16,' gen-evaluate.csv || fail "evaluate --images: $(cat gen-evaluate.csv)"
+if "$P" evaluate --snapshot "$R/network-final.safetensors" --run "$R" --reals cxr16 2> err.txt; then fail "evaluate took two sources"; fi
+
 # SIGINT: a snapshot, a clean exit, and a run that resumes from it
 "$P" train "${S[@]}" --total-kimg 100 --desc interrupted > interrupted.txt &
 pid=$!

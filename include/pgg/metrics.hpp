@@ -1,0 +1,6 @@
+#pragma once
+// Evaluation: sliced Wasserstein distance and MS-SSIM for generated images, Dice, IoU, accuracy and
+// ROC/AUC for segmentation and classification.
+#include "metrics/classification.hpp"
+#include "metrics/ms_ssim.hpp"
+#include "metrics/swd.hpp"
