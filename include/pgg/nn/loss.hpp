@@ -115,10 +115,10 @@ WganGpParts wgan_gp_discriminator(Net& d, const Tensor<T, D>& real, const Tensor
     fill_uniform(u, gen);
     mixed = real + (fake - real) * per_sample(u);
 
-    // 1. g = grad_x sum D(mixed); its parameter gradients are overwritten by step 2.
+    // 1. g = grad_x sum D(mixed); only the input gradient: step 2 writes the parameter gradients.
     const Tensor<T, D>& s_mixed = d.forward(mixed);
     Tensor<T, D> ones = Tensor<T, D>::full(s_mixed.shape(), T(1)), zeros(s_mixed.shape());
-    d.backward(ones, g);
+    d.backward(ones, g, Accumulate{.input = false, .param_grads = false});
     Tensor<T, D> norm = sum_sq_per_sample(g);
     norm = sqrt(norm) * T(1.0 / o.norm_scale);
     parts.grad_norm = mean(norm);
