@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The main job on a small default: installs what pgg needs, builds cxr_pggan, makes a dataset and
-# trains the `demo` PG-GAN (4x4 -> 32x32, about ten minutes on 2 CPU cores) into results/NNN-demo/.
+# trains the `demo` PG-GAN (4x4 -> 32x32, about seven minutes of training on 2 CPU cores) into results/NNN-demo/.
 #
 #   scripts/demo.sh                 Fashion-MNIST (Debian's dataset-fashion-mnist), padded to 32x32
 #   scripts/demo.sh IMAGE_FOLDER    any folder of images, e.g. chest X-rays, resized to 32x32 gray
