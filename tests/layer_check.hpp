@@ -6,7 +6,7 @@
 // held (it is pre-filled with random values) and overwrite the parameter gradients (pre-filled with
 // garbage); with Accumulate{true, true} it must add to both.
 // Second order: with Q = <dy, y> + <dy', y'> for (y, y') = (f(x), J x'), backward_tangent must give
-// dQ/dx, dQ/dx' and dQ/dtheta; forward_tangent's y' must equal the directional derivative of f.
+// dQ/dx, dQ/dx' and dQ/dtheta; tangent's y' must equal the directional derivative of f.
 #include <functional>
 
 #include "reference.hpp"
@@ -123,8 +123,8 @@ void check_layer_tangent(const Shape& in, CheckOptions o = {}) {
     auto xt = random_tensor<double>(in, o.seed + 4);
 
     // y' is the directional derivative of f along x'
-    const Tensor<double> y = layer.forward_tangent(x, xt).clone();
-    const Tensor<double> yt = layer.tangent_output().clone();
+    const Tensor<double> y = layer.forward(x).clone();
+    const Tensor<double> yt = layer.tangent(xt).clone();
     Tensor<double> xp = x + xt * o.step, xm = x - xt * o.step;
     const Tensor<double> fp = layer.forward(xp).clone();
     const Tensor<double> fm = layer.forward(xm).clone();
@@ -134,10 +134,11 @@ void check_layer_tangent(const Shape& in, CheckOptions o = {}) {
     auto dy = random_tensor<double>(y.shape(), o.seed + 2);
     auto dyt = random_tensor<double>(y.shape(), o.seed + 5);
     auto q = [&] {
-        const double a = sum(dy * layer.forward_tangent(x, xt));
-        return a + sum(dyt * layer.tangent_output());
+        const double a = sum(dy * layer.forward(x));
+        return a + sum(dyt * layer.tangent(xt));
     };
-    layer.forward_tangent(x, xt);
+    layer.forward(x);
+    layer.tangent(xt);
     auto p1 = random_tensor<double>(in, o.seed + 6), p2 = random_tensor<double>(in, o.seed + 7);
     Tensor<double> dx = p1.clone(), dxt = p2.clone();
     fill_parameter_grads(layer, 1e6);

@@ -67,7 +67,7 @@ TEST_CASE("WGAN-GP: the penalty's gradient w.r.t. D's weights is exact", "[seque
     Tensor<double> norm = sum_sq_per_sample(gr);
     norm = sqrt(norm);
     u = gr * per_sample(Tensor<double>(2.0 * lambda / double(N) * (norm - 1.0) / norm));
-    d.forward_tangent(x, u);
+    d.tangent(u); // at the x of gradient_of_sum's forward, after its backward: what the loss does
     Tensor<double> dx, dxt;
     d.backward_tangent(zeros, ones, dx, dxt);
     std::vector<Tensor<double>> exact; // copied: evaluating the penalty runs backward, which overwrites

@@ -6,12 +6,7 @@
 #include <map>
 
 #include "commands.hpp"
-#include "folder.hpp"
 #include "inputs.hpp"
-
-#ifdef PGG_HAVE_DCMTK
-#include <pgg/io/dicom.hpp>
-#endif
 
 namespace pggan {
 namespace {
@@ -67,20 +62,7 @@ void create_from_files(const std::string& out, const std::string& dir, const std
 }
 
 Tensor<std::uint8_t> read_picture(const std::string& path, int channels) { return pgg::io::read_image(path, channels); }
-
-// DICOM images are gray; --channels 3 repeats the gray plane.
-Tensor<std::uint8_t> read_dicom_picture(const std::string& path, int channels) {
-#ifdef PGG_HAVE_DCMTK
-    Tensor<std::uint8_t> gray = pgg::io::read_dicom(path);
-    if (channels != 3) return gray;
-    Tensor<std::uint8_t> rgb({1, 3, gray.h(), gray.w()});
-    for (int c = 0; c < 3; ++c) std::copy_n(gray.data(), gray.numel(), rgb.data() + c * gray.numel());
-    return rgb;
-#else
-    (void)channels;
-    throw pgg::error(path + ": this build has no DICOM support (install libdcmtk-dev and configure again)");
-#endif
-}
+using pgg::app::read_dicom_picture;
 
 // Fashion-MNIST's 60,000 training images, 28x28 padded with zeros to 32x32 (as the official
 // create_mnist does), labels kept.

@@ -30,7 +30,6 @@ struct EvaluateOptions {
     bool tile_rgb = false;
 };
 
-const std::vector<std::string> image_extensions = {".png", ".jpg", ".jpeg", ".bmp", ".pgm", ".ppm"};
 
 // Real (or any) images at one resolution: the matching level of a pgg dataset, or a folder of images
 // resized to it (area averaging when shrinking). A dataset's images are already shuffled.
@@ -42,7 +41,7 @@ public:
             channels_ = dataset_->channels();
             resolution_ = dataset_->resolution();
         } else {
-            files_ = find_inputs(path, "", image_extensions);
+            files_ = find_inputs(path, "", pgg::app::picture_extensions);
             const Tensor<std::uint8_t> first = pgg::io::read_image(files_[0], 0);
             channels_ = int(first.c());
             resolution_ = std::min(first.h(), first.w());

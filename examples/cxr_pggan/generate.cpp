@@ -6,7 +6,7 @@
 #include <filesystem>
 
 #include "commands.hpp"
-#include "folder.hpp"
+#include "inputs.hpp"
 #include "snapshot.hpp"
 
 namespace pggan {

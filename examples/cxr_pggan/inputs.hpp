@@ -1,7 +1,6 @@
 #pragma once
-// Input images for the dataset tool: finding them (a folder, or a list file from `split`), reading
-// them at one size and channel count, and the check pass that finds every bad file before anything
-// is written.
+// Input images for the dataset tool: reading them at one size and channel count, and the check pass
+// that finds every bad file before anything is written (finding them: ../common/files.hpp).
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
@@ -10,6 +9,8 @@
 #include <vector>
 
 #include <pgg/pgg.hpp>
+
+#include "../common/files.hpp"
 
 namespace pggan {
 
@@ -21,39 +22,9 @@ struct InputOptions {
     bool skip_bad = false;
 };
 
-inline std::string lower(std::string s) {
-    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return char(std::tolower(c)); });
-    return s;
-}
-
-// Image files under `dir` (recursively) with one of `extensions`, sorted; or, with a list file, the
-// files it names (one per line, relative to `dir` unless absolute).
-inline std::vector<std::string> find_inputs(const std::string& dir, const std::string& list, const std::vector<std::string>& extensions) {
-    PGG_CHECK(fs::is_directory(dir), dir, ": not a folder");
-    std::vector<std::string> files;
-    if (!list.empty()) {
-        std::ifstream in(list);
-        PGG_CHECK(in, list, ": cannot open");
-        std::string line;
-        while (std::getline(in, line)) {
-            while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
-            if (line.empty()) continue;
-            files.push_back(fs::path(line).is_absolute() ? line : (fs::path(dir) / line).string());
-        }
-        PGG_CHECK(!files.empty(), list, ": names no files");
-        return files;
-    }
-    for (const auto& e : fs::recursive_directory_iterator(dir)) {
-        if (!e.is_regular_file()) continue;
-        const std::string ext = lower(e.path().extension().string());
-        if (std::find(extensions.begin(), extensions.end(), ext) != extensions.end()) files.push_back(e.path().string());
-    }
-    std::sort(files.begin(), files.end());
-    std::string names;
-    for (const auto& e : extensions) names += (names.empty() ? "" : " ") + e;
-    PGG_CHECK(!files.empty(), dir, ": no input files (", names, ")");
-    return files;
-}
+using pgg::app::find_inputs;
+using pgg::app::lower;
+using pgg::app::write_folder;
 
 // Reads one input with `reader` (a file -> uint8 (1, C, H, W) function) and brings it to the wanted
 // channels and size; throws pgg::error naming the file and the reason.

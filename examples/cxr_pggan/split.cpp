@@ -11,7 +11,6 @@
 #include <set>
 
 #include "commands.hpp"
-#include "folder.hpp"
 #include "inputs.hpp"
 
 namespace pggan {

@@ -12,3 +12,4 @@
 #include "nn/pixel_norm.hpp"
 #include "nn/resample.hpp"
 #include "nn/sequential.hpp"
+#include "nn/visit.hpp"

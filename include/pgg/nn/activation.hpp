@@ -26,13 +26,11 @@ struct Pointwise {
         void backward(const Tensor<T, D>& dy, Tensor<T, D>& dx, Accumulate acc = {}) {
             write_grad(dx, Fn::df(x_) * dy, acc.input);
         }
-        const Tensor<T, D>& forward_tangent(const Tensor<T, D>& x, const Tensor<T, D>& xt) {
-            forward(x);
+        const Tensor<T, D>& tangent(const Tensor<T, D>& xt) {
             xt_ = xt;
-            yt_.resize_(x.shape()) = Fn::df(x) * xt;
-            return y_;
+            yt_.resize_(x_.shape()) = Fn::df(x_) * xt;
+            return yt_;
         }
-        const Tensor<T, D>& tangent_output() const { return yt_; }
         void backward_tangent(const Tensor<T, D>& dy, const Tensor<T, D>& dyt, Tensor<T, D>& dx, Tensor<T, D>& dxt,
                               Accumulate acc = {}) {
             if constexpr (Fn::has_curvature) write_grad(dx, Fn::df(x_) * dy + Fn::d2f(x_) * xt_ * dyt, acc.input);

@@ -42,15 +42,10 @@ struct Lerp {
             a.backward(da_, dx, acc);
             b.backward(db_, dx, Accumulate{true, acc.params, acc.param_grads});
         }
-        const Tensor<T, D>& forward_tangent(const Tensor<T, D>& x, const Tensor<T, D>& xt) {
-            x_shape_ = x.shape();
-            const Tensor<T, D>& ya = a.forward_tangent(x, xt);
-            const Tensor<T, D>& yb = b.forward_tangent(x, xt);
-            y_.resize_(ya.shape()) = lerp(ya, yb, alpha);
-            yt_.resize_(ya.shape()) = lerp(a.tangent_output(), b.tangent_output(), alpha);
-            return y_;
+        const Tensor<T, D>& tangent(const Tensor<T, D>& xt) {
+            yt_.resize_(y_.shape()) = lerp(a.tangent(xt), b.tangent(xt), alpha);
+            return yt_;
         }
-        const Tensor<T, D>& tangent_output() const { return yt_; }
         void backward_tangent(const Tensor<T, D>& dy, const Tensor<T, D>& dyt, Tensor<T, D>& dx, Tensor<T, D>& dxt,
                               Accumulate acc = {}) {
             da_.resize_(dy.shape()) = dy * (T(1) - alpha);

@@ -102,22 +102,23 @@ struct Conv2d {
         }
 
         // y' = W x' (no bias: it does not depend on x).
-        const Tensor<T, D>& forward_tangent(const Tensor<T, D>& x, const Tensor<T, D>& xt) {
-            forward(x);
+        const Tensor<T, D>& tangent(const Tensor<T, D>& xt) {
             xt_ = xt;
             conv(xt, yt_);
-            return y_;
+            return yt_;
         }
-        const Tensor<T, D>& tangent_output() const { return yt_; }
         // dx = W^T dy, dx' = W^T dy', dW = dy x^T + dy' x'^T, db = sum dy.
         void backward_tangent(const Tensor<T, D>& dy, const Tensor<T, D>& dyt, Tensor<T, D>& dx, Tensor<T, D>& dxt,
                               Accumulate acc = {}) {
             const Tensor<T, D>& w = effective_weight();
-            conv2d_backward_data(dy, w, dx, params, detail::prepare_grad(dx, x_.shape(), acc.input));
+            const bool primal = detail::nonzero(dy);
+            const T beta = detail::prepare_grad(dx, x_.shape(), acc.input);
+            if (primal) conv2d_backward_data(dy, w, dx, params, beta);
+            else if (beta == T(0)) dx.zero_();
             conv2d_backward_data(dyt, w, dxt, params, detail::prepare_grad(dxt, x_.shape(), acc.input));
             if (!acc.param_grads) return;
-            weight_gradient(x_, dy, acc.params);
-            weight_gradient(xt_, dyt, true);
+            if (primal) weight_gradient(x_, dy, acc.params);
+            weight_gradient(xt_, dyt, primal || acc.params);
             this->bias_gradient(dy, acc.params);
         }
 

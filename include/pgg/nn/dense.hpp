@@ -37,21 +37,22 @@ struct Dense {
             this->bias_gradient(dy, acc.params);
         }
 
-        const Tensor<T, D>& forward_tangent(const Tensor<T, D>& x, const Tensor<T, D>& xt) {
-            forward(x);
+        const Tensor<T, D>& tangent(const Tensor<T, D>& xt) {
             xt_ = xt;
-            yt_.resize_({x.n(), Out});
+            yt_.resize_({xt.n(), Out});
             matmul(xt, weight, yt_, false, true, scale());
-            return y_;
+            return yt_;
         }
-        const Tensor<T, D>& tangent_output() const { return yt_; }
         void backward_tangent(const Tensor<T, D>& dy, const Tensor<T, D>& dyt, Tensor<T, D>& dx, Tensor<T, D>& dxt,
                               Accumulate acc = {}) {
-            matmul(dy, weight, dx, false, false, scale(), detail::prepare_grad(dx, x_.shape(), acc.input));
+            const bool primal = detail::nonzero(dy);
+            const T beta = detail::prepare_grad(dx, x_.shape(), acc.input);
+            if (primal) matmul(dy, weight, dx, false, false, scale(), beta);
+            else if (beta == T(0)) dx.zero_();
             matmul(dyt, weight, dxt, false, false, scale(), detail::prepare_grad(dxt, x_.shape(), acc.input));
             if (!acc.param_grads) return;
-            matmul(dy, x_, weight_grad, true, false, scale(), acc.params ? T(1) : T(0));
-            matmul(dyt, xt_, weight_grad, true, false, scale(), T(1));
+            if (primal) matmul(dy, x_, weight_grad, true, false, scale(), acc.params ? T(1) : T(0));
+            matmul(dyt, xt_, weight_grad, true, false, scale(), primal || acc.params ? T(1) : T(0));
             this->bias_gradient(dy, acc.params);
         }
 

@@ -1,7 +1,8 @@
 #pragma once
 // GaussianDropout (Srivastava et al. 2014): in training, multiplies by noise ~ N(1, p / (1 - p)), which
 // matches the variance of dropout with rate p without zeroing units; in inference, the identity.
-// Kept active at inference by train(true), it gives Monte-Carlo dropout samples.
+// Kept active at inference by train(true), it gives Monte-Carlo dropout samples. The template argument is
+// the default rate; `rate` changes it at run time (a command-line option, say) without a new type.
 #include <cmath>
 
 #include "../core/ops.hpp"
@@ -24,27 +25,30 @@ struct GaussianDropout {
 
         // The noise stream; seed it (and save it in checkpoints) for reproducible runs.
         Generator generator{0x5eed, 0xd40};
+        float rate = Rate;
 
         void train(bool on) { training_ = on; }
         bool training() const { return training_; }
 
         const Tensor<T, D>& forward(const Tensor<T, D>& x) {
             x_shape_ = x.shape();
-            if (!training_ || Rate == 0.0f) {
+            PGG_CHECK(rate >= 0.0f && rate < 1.0f, "GaussianDropout: the rate ", rate, " is not in [0, 1)");
+            if (!active()) {
                 y_ = x;
                 return y_;
             }
-            fill_normal(noise_.resize_(x.shape()), generator, T(1), T(std::sqrt(Rate / (1.0 - Rate))));
+            fill_normal(noise_.resize_(x.shape()), generator, T(1), T(std::sqrt(rate / (1.0 - rate))));
             y_out_.resize_(x.shape()) = x * noise_;
             y_ = y_out_;
             return y_;
         }
         void backward(const Tensor<T, D>& dy, Tensor<T, D>& dx, Accumulate acc = {}) {
-            if (!training_ || Rate == 0.0f) detail::write_grad(dx, dy, acc.input);
+            if (!active()) detail::write_grad(dx, dy, acc.input);
             else detail::write_grad(dx, dy * noise_, acc.input);
         }
 
     private:
+        bool active() const { return training_ && rate != 0.0f; }
         bool training_ = true;
         Shape x_shape_;
         Tensor<T, D> y_, y_out_, noise_;

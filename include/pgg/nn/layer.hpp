@@ -15,7 +15,7 @@
 //     template <class F> void for_each_parameter(F&& f, const std::string& prefix = "");
 //     void train(bool on);
 // and the layers a discriminator uses also the forward-over-reverse pair of DESIGN.md:
-//     forward_tangent(x, xt) -> y, tangent_output() -> yt = J x';
+//     tangent(xt) -> yt = J x', with J the Jacobian at the x of the last forward (which it reuses);
 //     backward_tangent(dy, dyt, dx, dxt, Accumulate): the vector-Jacobian product of (x, xt) -> (y, yt).
 #include <string>
 #include <type_traits>
@@ -104,6 +104,13 @@ T prepare_grad(Tensor<T, D>& dx, const Shape& s, bool accumulate) {
     }
     PGG_CHECK(dx.shape() == s, "backward: input gradient has shape ", dx.shape(), ", the input had ", s);
     return accumulate ? T(1) : T(0);
+}
+// False when every element of g is zero: in WGAN-GP's tangent pass the primal cotangent is zero above the
+// first layer with curvature (minibatch stddev), and the products with it can be skipped. NaN counts as
+// nonzero, so a non-finite gradient still propagates.
+template <class T, class D>
+bool nonzero(const Tensor<T, D>& g) {
+    return !(sum(abs(g)) == T(0)); // a sum, not a max: max would skip NaN
 }
 } // namespace detail
 

@@ -127,7 +127,7 @@ WganGpParts wgan_gp_discriminator(Net& d, const Tensor<T, D>& real, const Tensor
     //    dP/dg_n = 2 lambda / N (|g_n|/s - 1) g_n / (|g_n| s); norms of zero get no push.
     Tensor<T, D> coef = where(norm > 0, T(2 * o.lambda) * inv_n * (norm - 1) / (norm * T(o.norm_scale * o.norm_scale)), 0);
     u = Tensor<T, D>(g * per_sample(coef));
-    d.forward_tangent(mixed, u);
+    d.tangent(u); // at the x of step 1's forward: no second primal pass
     d.backward_tangent(zeros, ones, dx, dxt, Accumulate{false, false});
     // 3. + grad of mean D(fake)
     const Tensor<T, D>& s_fake = d.forward(fake);

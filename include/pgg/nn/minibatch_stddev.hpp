@@ -28,13 +28,11 @@ struct MinibatchStddev {
         void backward(const Tensor<T, D>& dy, Tensor<T, D>& dx, Accumulate acc = {}) {
             minibatch_stddev_backward(x_, Group, sigma_, dy, dx, detail::prepare_grad(dx, x_.shape(), acc.input));
         }
-        const Tensor<T, D>& forward_tangent(const Tensor<T, D>& x, const Tensor<T, D>& xt) {
-            forward(x);
+        const Tensor<T, D>& tangent(const Tensor<T, D>& xt) {
             xt_ = xt;
-            minibatch_stddev_tangent(x, xt, Group, sigma_, yt_);
-            return y_;
+            minibatch_stddev_tangent(x_, xt, Group, sigma_, yt_);
+            return yt_;
         }
-        const Tensor<T, D>& tangent_output() const { return yt_; }
         void backward_tangent(const Tensor<T, D>& dy, const Tensor<T, D>& dyt, Tensor<T, D>& dx, Tensor<T, D>& dxt,
                               Accumulate acc = {}) {
             const T beta = detail::prepare_grad(dx, x_.shape(), acc.input);

@@ -27,12 +27,10 @@ struct LinearMap {
         void backward(const Tensor<T, D>& dy, Tensor<T, D>& dx, Accumulate acc = {}) {
             Op::adjoint(dy, dx, detail::prepare_grad(dx, x_shape_, acc.input));
         }
-        const Tensor<T, D>& forward_tangent(const Tensor<T, D>& x, const Tensor<T, D>& xt) {
-            forward(x);
+        const Tensor<T, D>& tangent(const Tensor<T, D>& xt) {
             Op::apply(xt, yt_);
-            return y_;
+            return yt_;
         }
-        const Tensor<T, D>& tangent_output() const { return yt_; }
         void backward_tangent(const Tensor<T, D>& dy, const Tensor<T, D>& dyt, Tensor<T, D>& dx, Tensor<T, D>& dxt,
                               Accumulate acc = {}) {
             Op::adjoint(dy, dx, detail::prepare_grad(dx, x_shape_, acc.input));
@@ -129,12 +127,10 @@ struct Reshape {
         void backward(const Tensor<T, D>& dy, Tensor<T, D>& dx, Accumulate acc = {}) {
             write_grad(dx, dy.reshape(x_shape_), acc.input);
         }
-        const Tensor<T, D>& forward_tangent(const Tensor<T, D>& x, const Tensor<T, D>& xt) {
-            forward(x);
+        const Tensor<T, D>& tangent(const Tensor<T, D>& xt) {
             yt_ = xt.reshape(y_.shape());
-            return y_;
+            return yt_;
         }
-        const Tensor<T, D>& tangent_output() const { return yt_; }
         void backward_tangent(const Tensor<T, D>& dy, const Tensor<T, D>& dyt, Tensor<T, D>& dx, Tensor<T, D>& dxt,
                               Accumulate acc = {}) {
             write_grad(dx, dy.reshape(x_shape_), acc.input);

@@ -101,17 +101,11 @@ struct Sequential {
                 }
             });
         }
-        const Tensor<T, D>& forward_tangent(const Tensor<T, D>& x, const Tensor<T, D>& xt) {
-            const Tensor<T, D>*h = &x, *ht = &xt;
-            each([&]<std::size_t I>(auto& layer) {
-                in_shapes_[I] = h->shape();
-                h = &layer.forward_tangent(*h, *ht);
-                ht = &layer.tangent_output();
-            });
-            tangent_ = *ht;
-            return *h;
+        const Tensor<T, D>& tangent(const Tensor<T, D>& xt) {
+            const Tensor<T, D>* ht = &xt;
+            each([&]<std::size_t I>(auto& layer) { ht = &layer.tangent(*ht); });
+            return *ht;
         }
-        const Tensor<T, D>& tangent_output() const { return tangent_; }
         void backward_tangent(const Tensor<T, D>& dy, const Tensor<T, D>& dyt, Tensor<T, D>& dx, Tensor<T, D>& dxt,
                               Accumulate acc = {}) {
             each_reverse([&]<std::size_t I>(auto& layer) {
@@ -157,7 +151,6 @@ struct Sequential {
 
         std::array<Shape, size> in_shapes_{};
         std::array<Tensor<T, D>, size> grads_, tangent_grads_;
-        Tensor<T, D> tangent_;
     };
 };
 

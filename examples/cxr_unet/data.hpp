@@ -1,0 +1,141 @@
+#pragma once
+// Image and mask pairs for the UNet: reading them (same file names in two folders), the seeded
+// validation split, and augmentation that keeps anatomy plausible.
+#include <cmath>
+#include <cstdint>
+#include <filesystem>
+#include <numeric>
+#include <string>
+#include <vector>
+
+#include <pgg/pgg.hpp>
+
+#include "../common/files.hpp"
+
+namespace cxr_unet {
+
+namespace fs = std::filesystem;
+using pgg::index_t;
+using pgg::Tensor;
+
+// A gray picture as float (1, 1, size, size) in [0, 1]: area averaging when shrinking, bilinear when
+// enlarging. size 0 keeps the stored size.
+inline Tensor<float> to_unit_gray(const Tensor<std::uint8_t>& img, index_t size) {
+    Tensor<float> x = pgg::cast<float>(img) * (1.0f / 255.0f);
+    if (size == 0 || (img.h() == size && img.w() == size)) return x;
+    Tensor<float> y({1, 1, size, size});
+    if (img.h() >= size && img.w() >= size) pgg::resize_area(x, y);
+    else pgg::resize_bilinear(x, y);
+    return y;
+}
+
+// Pictures of `images` and the masks of the same name in `masks` (0 background, 255 lung), at size x size.
+struct Pairs {
+    std::vector<std::string> names;        // file names relative to the image folder
+    std::vector<Tensor<float>> images;     // (1, 1, S, S) in [0, 1]
+    std::vector<Tensor<float>> masks;      // (1, 1, S, S) in [0, 1]
+    index_t size = 0;
+};
+
+// Reads every pair (on all cores), or those of the images a list file names; a missing mask, an
+// unreadable file or a mask whose size differs from its image's is an error naming the file.
+inline Pairs read_pairs(const std::string& images, const std::string& masks, index_t size, const std::string& list = "") {
+    const auto files = pgg::app::find_inputs(images, list, pgg::app::picture_extensions);
+    Pairs p;
+    p.size = size;
+    p.names.resize(files.size());
+    p.images.resize(files.size());
+    p.masks.resize(files.size());
+    std::vector<std::string> errors(files.size());
+    pgg::Progress progress("reading", long(files.size()));
+#pragma omp parallel for schedule(dynamic, 4)
+    for (std::size_t i = 0; i < files.size(); ++i) {
+        try {
+            const std::string name = fs::relative(files[i], images).string();
+            const std::string mask_path = (fs::path(masks) / name).string();
+            PGG_CHECK(fs::exists(mask_path), files[i], ": no mask ", mask_path);
+            const Tensor<std::uint8_t> img = pgg::io::read_image(files[i], 1), mask = pgg::io::read_image(mask_path, 1);
+            PGG_CHECK(img.h() == mask.h() && img.w() == mask.w(), mask_path, ": mask is ", mask.w(), "x", mask.h(), ", its image ",
+                      img.w(), "x", img.h());
+            PGG_CHECK(size > 0 || img.h() == p.size, files[i], ": size differs");
+            p.names[i] = name;
+            p.images[i] = to_unit_gray(img, size);
+            p.masks[i] = to_unit_gray(mask, size);
+        } catch (const std::exception& e) {
+            errors[i] = e.what();
+        }
+        progress.advance();
+    }
+    progress.finish();
+    for (const auto& e : errors) PGG_CHECK(e.empty(), e);
+    for (std::size_t i = 0; i < files.size(); ++i)
+        PGG_CHECK(p.images[i].h() % 16 == 0 && p.images[i].w() == p.images[i].h(), files[i], ": ", p.images[i].w(), "x",
+                  p.images[i].h(), " is not square with sides a multiple of 16 (use --size)");
+    if (p.size == 0) p.size = p.images[0].h();
+    return p;
+}
+
+// A seeded split: `fraction` of the indices (at least one) for validation, the rest for training.
+struct Split {
+    std::vector<index_t> train, validation;
+};
+inline Split split_indices(index_t n, double fraction, std::uint64_t seed) {
+    PGG_CHECK(n >= 2, "need at least 2 image/mask pairs to split, got ", n);
+    pgg::Generator gen(seed, 0x5b1);
+    const std::vector<index_t> order = pgg::random_permutation(n, gen);
+    const index_t nv = std::clamp<index_t>(index_t(std::lround(double(n) * fraction)), 1, n - 1);
+    Split s;
+    s.validation.assign(order.begin(), order.begin() + nv);
+    s.train.assign(order.begin() + nv, order.end());
+    std::sort(s.validation.begin(), s.validation.end());
+    return s;
+}
+
+struct AugmentOptions {
+    double rotate = 10;      // degrees, uniform in [-rotate, rotate]
+    double shift = 0.06;     // fraction of the side, per axis
+    double scale = 0.08;     // zoom uniform in [1 - scale, 1 + scale]
+    double brightness = 0.1; // added, uniform in [-b, b]
+    double contrast = 0.15;  // factor uniform in [1 - c, 1 + c] around the image mean
+    bool hflip = false;      // left-right flips swap the heart's side: off by default
+};
+
+// One random affine warp (bilinear; the image's border replicated, the mask's zero) plus brightness and
+// contrast, drawn from `g` (which the caller positions per sample, so batches are reproducible).
+inline void augment(const float* img, const float* mask, index_t S, const AugmentOptions& o, const pgg::Generator& g,
+                    float* out_img, float* out_mask) {
+    std::uint32_t w[8];
+    g.block(0, w);
+    g.block(1, w + 4);
+    auto u = [&](int k) { return 2.0 * pgg::philox::to_unit_float(w[k]) - 1.0; }; // in (-1, 1)
+    const double pi = 3.14159265358979323846;
+    const double angle = o.rotate * pi / 180 * u(0), zoom = 1 + o.scale * u(1);
+    const double tx = o.shift * double(S) * u(2), ty = o.shift * double(S) * u(3);
+    const double bright = o.brightness * u(4), contrast = 1 + o.contrast * u(5);
+    const bool flip = o.hflip && u(6) > 0;
+    const double c = (double(S) - 1) / 2, ca = std::cos(angle) / zoom, sa = std::sin(angle) / zoom;
+    double mean = 0;
+    for (index_t i = 0; i < S * S; ++i) mean += img[i];
+    mean /= double(S * S);
+    for (index_t y = 0; y < S; ++y)
+        for (index_t x = 0; x < S; ++x) {
+            // output pixel -> source pixel: the inverse of rotate-zoom about the centre, then shift
+            const double px = (flip ? double(S - 1 - x) : double(x)) - c - tx, py = double(y) - c - ty;
+            const double sx = ca * px + sa * py + c, sy = -sa * px + ca * py + c;
+            const double fx = std::floor(sx), fy = std::floor(sy), ax = sx - fx, ay = sy - fy;
+            const index_t x0 = index_t(fx), y0 = index_t(fy);
+            double vi = 0, vm = 0;
+            for (int dy = 0; dy < 2; ++dy)
+                for (int dx = 0; dx < 2; ++dx) {
+                    const double wgt = (dx ? ax : 1 - ax) * (dy ? ay : 1 - ay);
+                    const index_t xx = x0 + dx, yy = y0 + dy;
+                    const index_t cx = std::clamp<index_t>(xx, 0, S - 1), cy = std::clamp<index_t>(yy, 0, S - 1);
+                    vi += wgt * img[cy * S + cx];
+                    if (xx == cx && yy == cy) vm += wgt * mask[cy * S + cx];
+                }
+            out_img[y * S + x] = float(std::clamp((vi - mean) * contrast + mean + bright, 0.0, 1.0));
+            out_mask[y * S + x] = float(vm);
+        }
+}
+
+} // namespace cxr_unet

@@ -1,0 +1,63 @@
+#pragma once
+// The lung-segmentation UNet (Ronneberger et al. 2015) with Gaussian dropout after every pair of 3x3
+// convolution and ReLU, as the seed describes. One Sequential type per (base width, depth):
+//
+//   level(C, d) = conv3x3 C, ReLU, dropout, conv3x3 C, ReLU, dropout,
+//                 [ skip-concat( maxpool 2x2, level(2C, d - 1), transposed conv 2x2 stride 2 -> C ),
+//                   conv3x3 C, ReLU, dropout, conv3x3 C, ReLU, dropout ]            (only when d > 0)
+//   UNet = level(base, depth), conv1x1 -> 1 logit per pixel
+//
+// The network returns logits: the loss is binary cross-entropy on logits (stable for any value) plus
+// soft Dice on sigmoid(logits), and inference applies the sigmoid. The input's sides must be multiples
+// of 2^depth. The dropout rate is set at run time (set_dropout).
+#include <cstdint>
+
+#include <pgg/pgg.hpp>
+
+namespace cxr_unet {
+
+using namespace pgg::nn;
+
+// Conv2d with PyTorch's initialisation; the rate of the dropout layers is set at run time.
+template <int In, int C>
+using ConvPair = Sequential<Named<"conv1", Conv2d<In, C, 3>>, ReLU, GaussianDropout<>, Named<"conv2", Conv2d<C, C, 3>>, ReLU,
+                            GaussianDropout<>>;
+
+template <int In, int C, int Depth>
+struct Level {
+    using Inner = Sequential<MaxPool2x, Named<"down", typename Level<C, 2 * C, Depth - 1>::type>,
+                             Named<"up", ConvTranspose2d<2 * C, C, 2, LayerOptions{.stride = 2, .padding = 0}>>>;
+    using type = Sequential<Named<"enc", ConvPair<In, C>>, SkipConcat<Inner>, Named<"dec", ConvPair<2 * C, C>>>;
+};
+template <int In, int C>
+struct Level<In, C, 0> {
+    using type = ConvPair<In, C>;
+};
+
+template <int Base, int Depth, int Channels = 1>
+using UNet = Sequential<Named<"body", typename Level<Channels, Base, Depth>::type>, Named<"head", Conv2d<Base, 1, 1>>>;
+
+// Sets the rate of every Gaussian dropout layer and gives each its own noise stream of `seed` (layers
+// that shared a stream would draw correlated noise).
+template <class Net>
+void set_dropout(Net& net, float rate, std::uint64_t seed) {
+    std::uint64_t stream = 0;
+    for_each_layer(net, [&](auto& layer) {
+        if constexpr (requires { layer.rate; layer.generator; }) {
+            layer.rate = rate;
+            layer.generator = pgg::Generator(seed, 0xd40 + stream++);
+        }
+    });
+}
+
+// The noise streams of the dropout layers, in order, for checkpoints.
+template <class Net>
+std::vector<pgg::Generator*> dropout_generators(Net& net) {
+    std::vector<pgg::Generator*> out;
+    for_each_layer(net, [&](auto& layer) {
+        if constexpr (requires { layer.rate; layer.generator; }) out.push_back(&layer.generator);
+    });
+    return out;
+}
+
+} // namespace cxr_unet
