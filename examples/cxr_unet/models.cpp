@@ -22,7 +22,7 @@ public:
     }
     void train(bool on) override { net.train(on); }
     pgg::optim::ParameterList<float, pgg::cpu> parameters() override { return pgg::nn::parameters(net); }
-    void reset_parameters(pgg::Generator& g) override { net.reset_parameters(g); }
+    void reset_parameters(pgg::Generator& g) override { reset_parameters_he(net, g); }
     void set_dropout(float rate, std::uint64_t seed) override { cxr_unet::set_dropout(net, rate, seed); }
     std::vector<pgg::Generator*> noise_streams() override { return dropout_generators(net); }
     void save(pgg::io::SafetensorsWriter& w) override { pgg::io::add_network(w, net, "net."); }

@@ -84,7 +84,7 @@ void segment(const SegmentOptions& o) {
             for (index_t b0 = 0; b0 < n; b0 += o.batch) {
                 pgg::throw_if_interrupted("segment");
                 const index_t nb = std::min(o.batch, n - b0);
-                std::vector<Tensor<std::uint8_t>> originals(std::size_t(nb));
+                std::vector<Tensor<std::uint8_t>> originals(static_cast<std::size_t>(nb));
                 Tensor<float> x({nb, 1, S, S});
 #pragma omp parallel for schedule(dynamic)
                 for (index_t i = 0; i < nb; ++i) {
@@ -101,7 +101,7 @@ void segment(const SegmentOptions& o) {
                 }
                 Tensor<float> stddev;
                 const Tensor<float> probs = predict(*m.model, x, o.mc_samples, &stddev);
-                std::vector<CleanMask> cleaned(std::size_t(nb));
+                std::vector<CleanMask> cleaned(static_cast<std::size_t>(nb));
 #pragma omp parallel for schedule(dynamic)
                 for (index_t i = 0; i < nb; ++i) {
                     Outcome& out = outcomes[b0 + i];

@@ -22,10 +22,10 @@ struct TrainOptions {
     std::string images, masks, out, resume;
     index_t size = 256;
     int base = 16, depth = 4;
-    float dropout = 0.1f;
+    float dropout = 0.05f;
     int epochs = 40;
     index_t batch = 8;
-    double lr = 1e-3, lr_final = 1e-5;
+    double lr = 3e-3, lr_final = 1e-5;
     double val_fraction = 0.2;
     double dice_weight = 1.0;
     std::uint64_t seed = 1;

@@ -10,7 +10,9 @@
 // The network returns logits: the loss is binary cross-entropy on logits (stable for any value) plus
 // soft Dice on sigmoid(logits), and inference applies the sigmoid. The input's sides must be multiples
 // of 2^depth. The dropout rate is set at run time (set_dropout).
+#include <cmath>
 #include <cstdint>
+#include <string>
 
 #include <pgg/pgg.hpp>
 
@@ -36,6 +38,23 @@ struct Level<In, C, 0> {
 
 template <int Base, int Depth, int Channels = 1>
 using UNet = Sequential<Named<"body", typename Level<Channels, Base, Depth>::type>, Named<"head", Conv2d<Base, 1, 1>>>;
+
+// The UNet paper's initialisation: weights N(0, 2 / fan_in) (He et al. 2015, so that the signal keeps
+// its scale through the ReLUs of a deep net without normalisation layers), biases zero. fan_in is
+// PyTorch's for the weight's shape: shape[1] x kernel area (Cout x 4 for the transposed convolutions).
+// PyTorch's default uniform init shrinks the signal ~2.4x per layer: at 64x64 it reached a validation
+// Dice of 0.75 in 12 epochs where this init reached 0.89 (docs/cxr_unet.md).
+template <class Net>
+void reset_parameters_he(Net& net, pgg::Generator& g) {
+    net.for_each_parameter([&](const std::string&, pgg::Tensor<float>& v, pgg::Tensor<float>&) {
+        if (v.rank() == 1) {
+            v.zero_();
+            return;
+        }
+        const double fan_in = double(v.numel() / v.shape()[0]);
+        pgg::fill_normal(v, g, 0.0f, float(std::sqrt(2.0 / fan_in)));
+    });
+}
 
 // Sets the rate of every Gaussian dropout layer and gives each its own noise stream of `seed` (layers
 // that shared a stream would draw correlated noise).
