@@ -239,6 +239,70 @@ TEST_CASE("SwdAccumulator: uint8 input, clear_fakes, and errors naming the probl
     CHECK_THROWS_WITH(m::SwdAccumulator(32, 3, tiled), Catch::Contains("needs gray images"));
 }
 
+TEST_CASE("binned W1: bin slots, and the distance between piecewise-linear CDFs", "[metrics]") {
+    std::vector<float> sample(1000);
+    for (std::size_t i = 0; i < sample.size(); ++i) sample[i] = float(std::floor(std::sin(double(i)) * 40) / 4); // ties
+    std::sort(sample.begin(), sample.end());
+    const m::BinEdges e(sample.data(), sample.size(), 64);
+    REQUIRE(e.bins() == 64);
+    // 8 tail bins on each side extend the sample's range [first, last] by its width
+    const float first = sample.front(), last = sample.back(), width = last - first;
+    CHECK((e.edges()[8] == first && e.edges()[56] == last));
+    CHECK((e.edges().front() == first - width && e.edges().back() == last + width));
+    for (float v = -12.0f; v <= 12.0f; v += 0.0625f) { // the slot is the number of edges <= v
+        const auto k = std::uint32_t(std::upper_bound(e.edges().begin(), e.edges().end(), v) - e.edges().begin());
+        CHECK(e.slot(v) == k);
+    }
+    // uniform on [0, 1] against itself shifted by 0.25 (and by an affine map): W1 = the shift
+    std::vector<float> u(4001);
+    for (std::size_t i = 0; i < u.size(); ++i) u[i] = float(i) / 4000.0f;
+    const m::BinEdges ue(u.data(), u.size(), 100);
+    m::BinnedCdf a(100), b(100);
+    for (float v : u) a.add(ue, v), b.add(ue, v);
+    CHECK(m::wasserstein_1d(a, b, ue) == 0.0);
+    CHECK(m::wasserstein_1d(a, b, ue, 1, 0, 1, 0.25) == Approx(0.25).epsilon(1e-9));
+    CHECK(m::wasserstein_1d(a, b, ue, 1, 0, 2, 0) == Approx(0.5).epsilon(1e-3)); // about the integral of x over [0, 1]
+    // values outside the first sample's range stretch the outer bins: [0, 1] against [0.5, 1.5]
+    m::BinnedCdf c(100);
+    for (float v : u) c.add(ue, v + 0.5f);
+    CHECK(m::wasserstein_1d(a, c, ue) == Approx(0.5).epsilon(1e-3));
+}
+
+TEST_CASE("SwdAccumulator: past exact_images, flat memory and the exact distance within 2%", "[metrics]") {
+    // contrast varies from image to image, so the first images' statistics are not quite the whole set's
+    auto images = [](std::uint64_t seed, double noise_amp) {
+        const auto base = smooth_images(48, 1, 32, seed), grain = white_noise(48, 1, 32, seed + 100);
+        return make<float>({48, 1, 32, 32}, [&](auto, auto i, auto, auto y, auto x) {
+            const double k = 0.4 + 1.2 * double(noise(seed, std::uint64_t(i)) % 1000) / 1000;
+            return 128 + k * (base.at(i, 0, y, x) - 128) + noise_amp * (grain.at(i, 0, y, x) - 128);
+        });
+    };
+    const auto reals = images(1, 0.1), similar = images(5, 0.1), noisy = images(9, 0.5);
+    auto binned = small_swd();
+    binned.exact_images = 8; // the default 4096 bins
+    for (const auto* fakes : {&similar, &noisy}) {
+        const auto exact = swd(reals, *fakes, small_swd()), approx = swd(reals, *fakes, binned);
+        INFO("exact " << exact.mean << ", binned " << approx.mean);
+        for (std::size_t l = 0; l < 3; ++l) CHECK(approx.distances[l] == Approx(exact.distances[l]).epsilon(0.02));
+        require_same(approx, swd(reals, *fakes, binned, 5)); // batch split
+    }
+    auto tiled = binned;
+    tiled.tile_gray_to_rgb = true;
+    auto tiled_exact = small_swd();
+    tiled_exact.tile_gray_to_rgb = true;
+    CHECK(swd(reals, noisy, tiled).mean == Approx(swd(reals, noisy, tiled_exact).mean).epsilon(0.02));
+
+    m::SwdAccumulator acc(32, 1, binned);
+    acc.add_reals(reals.slice(0, 8));
+    const std::size_t exact_bytes = acc.memory_bytes();
+    CHECK(exact_bytes == 8 * acc.bytes_per_image());
+    acc.add_reals(reals.slice(8, 16));
+    const std::size_t flat = acc.memory_bytes();
+    acc.add_reals(reals.slice(16, 48));
+    CHECK(acc.memory_bytes() == flat); // counts and edges only
+    CHECK(acc.reals() == 48);
+}
+
 TEST_CASE("ms_ssim: matches numpy (uint8 RGB and float gray), 1 for itself, symmetric", "[metrics]") {
     const auto a = make<std::uint8_t>({4, 3, 64, 64}, [](auto i, auto n, auto c, auto y, auto x) {
         return double(((x * (n + 2) + y * (c + 3)) * 7 / 5) % 200 + noise(6, std::uint64_t(i)) % 40);

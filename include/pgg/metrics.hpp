@@ -1,6 +1,7 @@
 #pragma once
 // Evaluation: sliced Wasserstein distance and MS-SSIM for generated images, Dice, IoU, accuracy and
 // ROC/AUC for segmentation and classification.
+#include "metrics/binned_cdf.hpp"
 #include "metrics/classification.hpp"
 #include "metrics/ms_ssim.hpp"
 #include "metrics/swd.hpp"
