@@ -1,5 +1,5 @@
 // Evaluation metrics at the seed's 512x512 gray: images/s of SWD descriptor extraction (Laplacian
-// pyramid down to 16x16, 128 patches per level) and of MS-SSIM over consecutive pairs, and descriptors/s
+// pyramid down to 16x16, 128 patches per level), of the binned SWD path past exact_images, and of MS-SSIM over consecutive pairs, and descriptors/s
 // (per set) of the SWD distance itself (one level, 4 x 128 directions), which with 16384 images per set
 // is the bulk of an SWD evaluation: 2M descriptors per set and level.
 #include <pgg/pgg.hpp>
@@ -28,6 +28,20 @@ void BM_swd_descriptors_512(benchmark::State& state) {
     state.counters["images/s"] = benchmark::Counter(double(batch), benchmark::Counter::kIsIterationInvariantRate);
 }
 BENCHMARK(BM_swd_descriptors_512)->ArgName("batch")->Arg(16)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// Past exact_images: descriptors, then their projections on 4 x 128 directions counted in bins per
+// level (the flat-memory path every image after the first exact_images takes).
+void BM_swd_binned_512(benchmark::State& state) {
+    const pgg::index_t batch = state.range(0);
+    const auto images = gray_images(batch, 1);
+    pgg::metrics::SwdOptions o;
+    o.exact_images = batch / 2;
+    pgg::metrics::SwdAccumulator acc(kRes, 1, o);
+    acc.add_fakes(images); // switches to bins
+    for (auto _ : state) acc.add_fakes(images);
+    state.counters["images/s"] = benchmark::Counter(double(batch), benchmark::Counter::kIsIterationInvariantRate);
+}
+BENCHMARK(BM_swd_binned_512)->ArgName("batch")->Arg(16)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 void BM_ms_ssim_pairs_512(benchmark::State& state) {
     const pgg::index_t batch = state.range(0);

@@ -82,7 +82,7 @@ def main():
     ap.add_argument("--size", type=int, default=256)
     ap.add_argument("--base", type=int, default=16)
     ap.add_argument("--depth", type=int, default=4)
-    ap.add_argument("--dropout", type=float, default=0.1)
+    ap.add_argument("--dropout", type=float, default=0.05)
     ap.add_argument("--seconds", type=float, default=10.0)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)

@@ -425,7 +425,7 @@ struct SwdResult {
 //     images is an increasing affine map of the reference one on every projection, so it is applied
 //     exactly; RGB images keep the reference statistics of their first exact_images images.
 // With the defaults, at 512x512 gray (6 levels, 512 directions): 150 MB of descriptors per set before the
-// switch, 51 MB of counts per set and 76 MB of shared edges after it (docs/metrics.md measures the error).
+// switch, 50 MB of counts per set and 101 MB of shared edges after it (docs/metrics.md measures the error).
 class SwdAccumulator {
 public:
     SwdAccumulator(index_t resolution, int channels, SwdOptions options = {})
