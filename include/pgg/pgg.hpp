@@ -18,6 +18,19 @@
 #include "backend/cpu/resample.hpp"
 #include "backend/cpu/stddev.hpp"
 
+// The CUDA backend, where nvcc compiles the including file: CPU-only users never need the toolkit.
+#if defined(__CUDACC__)
+#include "backend/cuda/context.hpp"
+#include "backend/cuda/allocator.hpp"
+#include "backend/cuda/transfer.hpp"
+#include "backend/cuda/eval.hpp"
+#include "backend/cuda/random.hpp"
+#include "backend/cuda/gemm.hpp"
+#include "backend/cuda/conv.hpp"
+#include "backend/cuda/resample.hpp"
+#include "backend/cuda/stddev.hpp"
+#endif
+
 #include "nn.hpp"
 #include "optim.hpp"
 #include "io.hpp"

@@ -19,6 +19,17 @@ namespace pgg {
 template <class Device>
 struct Executor;
 
+// Copies bytes from device From to device To: specialised per pair of devices (backend/cuda/ adds the
+// pairs with cuda). Returns once the source may be changed and, for To = cpu, the data has arrived.
+template <class From, class To>
+struct Transfer;
+template <>
+struct Transfer<cpu, cpu> {
+    static void copy(void* dst, const void* src, std::size_t bytes) {
+        if (bytes) std::memcpy(dst, src, bytes);
+    }
+};
+
 namespace detail {
 template <class Device>
 struct Storage {
@@ -101,6 +112,15 @@ public:
     Tensor& copy_(const Tensor& src) {
         PGG_CHECK(src.shape() == shape_, "Tensor::copy_: shape ", src.shape(), " into ", shape_);
         Allocator<Device>::copy(data_, src.data_, bytes());
+        return *this;
+    }
+    // Copies the values of `src` (same shape) from another device, as torch's copy_.
+    template <class From>
+        requires(!std::is_same_v<From, Device>)
+    Tensor& copy_(const Tensor<T, From>& src) {
+        PGG_CHECK(src.shape() == shape_, "Tensor::copy_: shape ", src.shape(), " on ", From::name, " into ", shape_,
+                  " on ", Device::name);
+        Transfer<From, Device>::copy(data_, src.data(), bytes());
         return *this;
     }
     // Gives the tensor shape s: keeps its storage when it already has that shape (so buffers are reused
@@ -207,6 +227,15 @@ private:
 
 template <class T, class D>
 struct is_tensor<Tensor<T, D>> : std::true_type {};
+
+// A copy of t on device To (a new tensor, also when To is t's own device): `to<cuda>(x)`.
+template <class To, class T, class From>
+Tensor<T, To> to(const Tensor<T, From>& t) {
+    Tensor<T, To> out(t.shape());
+    if constexpr (std::is_same_v<From, To>) out.copy_(t);
+    else Transfer<From, To>::copy(out.data(), t.data(), t.bytes());
+    return out;
+}
 
 // Tensor -> leaf; anything else is already an expression.
 template <class T, class D>

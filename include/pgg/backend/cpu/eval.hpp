@@ -81,7 +81,7 @@ struct Executor<cpu> {
     static void assign(Tensor<T, cpu>& dst, const E& expr) {
         T* out = dst.data();
         const index_t n = dst.numel();
-        const bool par = n >= cpu_detail::parallel_grain;
+        [[maybe_unused]] const bool par = n >= cpu_detail::parallel_grain;
         // Each thread works on its own copy of the expression: the compiler then knows that writes to
         // `out` cannot change the pointers inside it, and vectorises the loop (10x on a where()).
         if constexpr (!E::broadcasts) {

@@ -12,8 +12,8 @@
 namespace pgg {
 
 namespace cpu_detail {
-template <class T>
-void require_nchw_pair(const Tensor<T, cpu>& big, const Tensor<T, cpu>& small, const char* what) {
+template <class T, class D>
+void require_nchw_pair(const Tensor<T, D>& big, const Tensor<T, D>& small, const char* what) {
     PGG_CHECK(big.rank() == 4 && small.rank() == 4, what, ": NCHW tensors expected, got ", big.shape(), " and ", small.shape());
     PGG_CHECK(big.n() == small.n() && big.c() == small.c() && big.h() == 2 * small.h() && big.w() == 2 * small.w(), what,
               ": ", big.shape(), " is not twice ", small.shape(), " in height and width");

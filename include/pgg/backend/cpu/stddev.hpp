@@ -20,8 +20,8 @@ namespace cpu_detail {
 struct StddevGeom {
     index_t N, C, HW, G, M, P;
 };
-template <class T>
-StddevGeom stddev_geom(const Tensor<T, cpu>& x, index_t group) {
+template <class T, class D>
+StddevGeom stddev_geom(const Tensor<T, D>& x, index_t group) {
     PGG_CHECK(x.rank() == 4, "minibatch_stddev: NCHW input expected, got ", x.shape());
     const index_t G = std::min<index_t>(group, x.n());
     PGG_CHECK(G >= 1 && x.n() % G == 0, "minibatch_stddev: batch ", x.n(), " is not divisible by the group size ", G);
