@@ -6,7 +6,9 @@ networks as examples/cxr_pggan/networks.hpp: equalized learning rate, pixel norm
 activation), 1 image channel, stable networks at each resolution.
 
 Run: /usr/bin/python3 benchmarks/torch_pggan_step.py [--threads 2] [--res 4 8 16] [--width official|narrow]
-Prints images per second at the seed's minibatch sizes. With --generate, the peer of bench_generate
+     [--device cpu|cuda] [--tf32]
+Prints images per second at the seed's minibatch sizes. On cuda, float32 convolutions unless --tf32
+(PyTorch lets cuDNN use TF32 by default; pgg does only when asked), and the timing synchronises. With --generate, the peer of bench_generate
 instead: G's forward pass and the conversion to 8-bit pixels at batch 8 and batch 1.
 """
 import argparse
@@ -113,8 +115,8 @@ def step(g, gs, d, opt_g, opt_d, reals, latent, norm_scale=1.0):
     n = reals.shape[0]
     # D step: WGAN-GP with drift; the penalty's gradient through create_graph (double backward)
     with torch.no_grad():
-        fake = g(torch.randn(n, latent))
-    u = torch.rand(n, 1, 1, 1)
+        fake = g(torch.randn(n, latent, device=reals.device))
+    u = torch.rand(n, 1, 1, 1, device=reals.device)
     mixed = (reals + (fake - reals) * u).requires_grad_(True)
     grad, = torch.autograd.grad(d(mixed).sum(), mixed, create_graph=True)
     norm = grad.flatten(1).norm(dim=1) / norm_scale
@@ -124,7 +126,7 @@ def step(g, gs, d, opt_g, opt_d, reals, latent, norm_scale=1.0):
     loss_d.backward()
     opt_d.step()
     # G step
-    loss_g = -d(g(torch.randn(n, latent))).mean()
+    loss_g = -d(g(torch.randn(n, latent, device=reals.device))).mean()
     opt_g.zero_grad(set_to_none=True)
     loss_g.backward()
     opt_g.step()
@@ -140,29 +142,40 @@ def main():
     ap.add_argument("--width", choices=list(WIDTHS), default="official")
     ap.add_argument("--min-time", type=float, default=2.0, help="seconds to measure per resolution (after one warm-up step)")
     ap.add_argument("--generate", action="store_true", help="time generation (G forward + 8-bit pixels) instead")
+    ap.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
+    ap.add_argument("--tf32", action="store_true", help="on cuda: let cuDNN and cuBLAS use TF32")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
+    dev = torch.device(args.device)
+    torch.backends.cudnn.allow_tf32 = args.tf32
+    torch.backends.cuda.matmul.allow_tf32 = args.tf32
+    torch.backends.cudnn.benchmark = True  # per-shape algorithm search, as pgg does
+
+    def sync():
+        if dev.type == "cuda":
+            torch.cuda.synchronize()
     base, fmax, latent = WIDTHS[args.width]
 
     def nf(r):
         return max(1, min(2 * base // r, fmax))
 
-    print(f"torch {torch.__version__}, {args.threads} threads, width {args.width}")
+    print(f"torch {torch.__version__}, {args.threads} threads, width {args.width}, device {args.device}")
     if args.generate:
         for res in args.res:
             for n in (8, 1):
                 torch.manual_seed(1)
-                g = G(res, nf, latent).eval()
-                z = torch.randn(n, latent)
+                g = G(res, nf, latent).to(dev).eval()
+                z = torch.randn(n, latent, device=dev)
 
                 def gen():
                     with torch.no_grad():
                         return (g(z) * 127.5 + 127.5).round().clamp(0, 255).to(torch.uint8)
 
                 gen()  # warm-up
+                sync()
                 steps, t0 = 0, time.perf_counter()
                 while True:
-                    gen()
+                    gen().cpu()  # the pixels reach the host, as pgg's generate returns host images
                     steps += 1
                     t = time.perf_counter() - t0
                     if t >= args.min_time:
@@ -171,16 +184,18 @@ def main():
         return
     for res in args.res:
         torch.manual_seed(1)
-        g, gs, d = G(res, nf, latent), G(res, nf, latent), D(res, nf)
+        g, gs, d = G(res, nf, latent).to(dev), G(res, nf, latent).to(dev), D(res, nf).to(dev)
         gs.load_state_dict(g.state_dict())
         opt_g = torch.optim.Adam(g.parameters(), lr=1e-3, betas=(0.0, 0.99), eps=1e-8)
         opt_d = torch.optim.Adam(d.parameters(), lr=1e-3, betas=(0.0, 0.99), eps=1e-8)
         n = MINIBATCH[res]
-        reals = torch.rand(n, 1, res, res) * 2 - 1
+        reals = torch.rand(n, 1, res, res, device=dev) * 2 - 1
         step(g, gs, d, opt_g, opt_d, reals, latent)  # warm-up
+        sync()
         steps, t0 = 0, time.perf_counter()
         while True:
             step(g, gs, d, opt_g, opt_d, reals, latent)
+            sync()
             steps += 1
             t = time.perf_counter() - t0
             if t >= args.min_time:

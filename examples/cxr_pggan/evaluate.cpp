@@ -28,6 +28,7 @@ struct EvaluateOptions {
     std::uint64_t seed = 1;
     int batch = 16;
     bool tile_rgb = false;
+    std::string device = "cpu";
 };
 
 
@@ -181,7 +182,7 @@ Tensor<std::uint8_t> generated(StageBase& stage, std::uint64_t seed, index_t fir
 
 Row score_snapshot(Evaluator& ev, const EvaluateOptions& o, const std::string& path) {
     SnapshotInfo info;
-    auto stage = load_stage(path, info);
+    auto stage = load_stage(path, info, o.device);
     const index_t r = stage->resolution();
     // latents from a seed of their own: the images of `generate --seed` are not re-scored by accident
     const std::uint64_t latent_seed = o.seed + 1000;
@@ -308,6 +309,9 @@ void add_evaluate_command(CLI::App& app) {
     c->add_option("--seed", o->seed, "seed of patch positions, directions and latents")->capture_default_str();
     c->add_option("--batch", o->batch, "images per batch")->capture_default_str()->check(CLI::Range(1, 4096));
     c->add_flag("--tile-rgb", o->tile_rgb, "score gray images tiled to RGB, as the official code does");
+    c->add_option("--device", o->device, "where the generator runs: cpu, or cuda in a build with the CUDA backend")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"cpu", "cuda"}));
     c->add_option("--out", o->out, "output prefix for .csv and .png (default: beside the input)");
     c->callback([o] { evaluate(*o); });
 }

@@ -25,6 +25,7 @@ struct GenerateOptions {
     long frames = 120;
     double smoothing = 4.0, fps = 30;
     bool mp4 = true;
+    std::string device = "cpu";
 };
 
 std::pair<int, int> parse_grid(const std::string& g) {
@@ -49,7 +50,7 @@ void generate(const GenerateOptions& o) {
     const auto [gw, gh] = parse_grid(o.grid);
     PGG_CHECK(o.shrink >= 1 && (o.shrink & (o.shrink - 1)) == 0, "--shrink ", o.shrink, ": a power of two is expected");
     SnapshotInfo info;
-    auto stage = load_stage(o.snapshot, info);
+    auto stage = load_stage(o.snapshot, info, o.device);
     PGG_CHECK(o.shrink < stage->resolution(), "--shrink ", o.shrink, " leaves nothing of ", stage->resolution(), "x", stage->resolution());
     pgg::InterruptGuard guard;
     const index_t per_png = index_t(gw) * gh, L = stage->latent_size();
@@ -86,7 +87,7 @@ void generate(const GenerateOptions& o) {
 void interpolate(const GenerateOptions& o) {
     const auto [gw, gh] = parse_grid(o.grid);
     SnapshotInfo info;
-    auto stage = load_stage(o.snapshot, info);
+    auto stage = load_stage(o.snapshot, info, o.device);
     const index_t cells = index_t(gw) * gh, L = stage->latent_size(), F = o.frames;
     PGG_CHECK(F >= 2, "--frames must be at least 2");
     Tensor<float> raw({F, cells, L});
@@ -137,6 +138,7 @@ void add_generate_command(CLI::App& app) {
     c->add_option("--out", o->out, "new folder for the PNGs")->required();
     c->add_option("--num", o->num, "number of PNGs")->capture_default_str()->check(CLI::Range(1L, 10000000L));
     c->add_option("--seed", o->seed, "latent seed (PNG i uses stream i)")->capture_default_str();
+    c->add_option("--device", o->device, "cpu, or cuda in a build with the CUDA backend")->capture_default_str()->check(CLI::IsMember({"cpu", "cuda"}));
     c->add_option("--grid", o->grid, "images per PNG, WxH")->capture_default_str();
     c->add_option("--shrink", o->shrink, "shrink by this factor (2x2 averaging)")->capture_default_str();
     c->add_option("--batch", o->batch, "PNGs generated at once")->capture_default_str()->check(CLI::Range(1, 4096));
@@ -148,6 +150,7 @@ void add_generate_command(CLI::App& app) {
     i->add_option("--frames", o->frames, "number of frames")->capture_default_str()->check(CLI::Range(2L, 100000L));
     i->add_option("--smoothing", o->smoothing, "Gaussian sigma over time, in frames")->capture_default_str()->check(CLI::NonNegativeNumber);
     i->add_option("--seed", o->seed, "latent seed")->capture_default_str();
+    i->add_option("--device", o->device, "cpu, or cuda in a build with the CUDA backend")->capture_default_str()->check(CLI::IsMember({"cpu", "cuda"}));
     i->add_option("--grid", o->grid, "images per frame, WxH")->capture_default_str();
     i->add_option("--fps", o->fps, "frames per second of the MP4")->capture_default_str();
     i->add_flag("!--no-mp4", o->mp4, "write frames only");

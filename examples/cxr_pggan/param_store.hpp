@@ -14,7 +14,7 @@ using ParamStore = std::map<std::string, pgg::Tensor<float>>;
 // Copies the network's parameters into the store (replacing entries of the same name).
 template <class Net>
 void save_parameters(Net& net, ParamStore& store) {
-    net.for_each_parameter([&](const std::string& name, pgg::Tensor<float>& value, auto&) { store[name] = value.clone(); });
+    net.for_each_parameter([&](const std::string& name, auto& value, auto&) { store[name] = pgg::to<pgg::cpu>(value); });
 }
 
 // Copies the store's entries into the network's parameters of the same name; returns the names the
@@ -22,7 +22,7 @@ void save_parameters(Net& net, ParamStore& store) {
 template <class Net>
 std::vector<std::string> load_parameters(const ParamStore& store, Net& net) {
     std::vector<std::string> missing;
-    net.for_each_parameter([&](const std::string& name, pgg::Tensor<float>& value, auto&) {
+    net.for_each_parameter([&](const std::string& name, auto& value, auto&) {
         auto it = store.find(name);
         if (it == store.end()) {
             missing.push_back(name);

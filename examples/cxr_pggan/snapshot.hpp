@@ -108,13 +108,13 @@ inline SnapshotInfo read_snapshot(const pgg::io::SafetensorsFile& f, Stores& sto
 
 namespace pggan {
 
-// The networks of a snapshot, ready to generate at the resolution and fade it was saved at.
-inline std::unique_ptr<StageBase> load_stage(const std::string& path, SnapshotInfo& info) {
+// The networks of a snapshot on `device`, ready to generate at the resolution and fade it was saved at.
+inline std::unique_ptr<StageBase> load_stage(const std::string& path, SnapshotInfo& info, const std::string& device = "cpu") {
     const auto f = pgg::io::SafetensorsFile::read(path);
     Stores stores;
     info = read_snapshot(f, stores);
     auto stage = create_stage(info.config.fmap_base, info.config.fmap_max, info.config.latent_size, info.stage_resolution,
-                              info.channels, {});
+                              info.channels, {}, device);
     pgg::Generator unused(0);
     stage->load(stores, unused);
     stage->set_alpha(info.lod - std::floor(info.lod));

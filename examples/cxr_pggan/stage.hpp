@@ -54,16 +54,18 @@ public:
     virtual void generate(const pgg::Tensor<float>& z, pgg::Tensor<float>& images, bool use_gs = true) = 0;
 };
 
-// The stage at resolution R for C channels and width W (defined in stage_impl.hpp, instantiated by
-// generated stage_<W>_<R>.cpp files).
-template <int R, int C, class W>
+// The stage at resolution R for C channels and width W on device Dev (defined in stage_impl.hpp,
+// instantiated by generated stage_<W>_<R>.cpp and stage_cuda_<W>_<R>.cu files).
+template <int R, int C, class W, class Dev>
 std::unique_ptr<StageBase> make_stage(const AdamSettings& adam);
 
+// Where the networks train: "cpu", or "cuda" in builds with the CUDA backend.
 // Throws, naming what this build has, unless that stage was compiled (cheap: nothing is allocated).
-void require_stage(int fmap_base, int fmap_max, int latent_size, int resolution, int channels);
+void require_stage(int fmap_base, int fmap_max, int latent_size, int resolution, int channels,
+                   const std::string& device = "cpu");
 
 // The compiled (fmap_base, fmap_max, latent_size) presets; throws for others, naming what exists.
 std::unique_ptr<StageBase> create_stage(int fmap_base, int fmap_max, int latent_size, int resolution, int channels,
-                                        const AdamSettings& adam);
+                                        const AdamSettings& adam, const std::string& device = "cpu");
 
 } // namespace pggan

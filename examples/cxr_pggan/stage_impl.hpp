@@ -1,6 +1,8 @@
 #pragma once
 // The training stage at one resolution (see stage.hpp). Included only by the generated
-// stage_<width>_<R>.cpp files, so that each resolution compiles in a translation unit of its own.
+// stage_<width>_<R>.cpp (and, compiled by nvcc, stage_cuda_<width>_<R>.cu) files, so that each
+// resolution compiles in a translation unit of its own. The networks live on device Dev; the interface
+// takes and returns host tensors, and a step copies only the reals in and a few scalars out.
 #include <algorithm>
 
 #include "networks.hpp"
@@ -22,11 +24,12 @@ struct StageNets<4, C, W> {
 };
 } // namespace detail
 
-template <int R, int C, class W>
+template <int R, int C, class W, class Dev>
 class Stage final : public StageBase {
-    using GNet = pgg::nn::Net<typename detail::StageNets<R, C, W>::Gen>;
-    using DNet = pgg::nn::Net<typename detail::StageNets<R, C, W>::Dis>;
-    using Tensor = pgg::Tensor<float>;
+    using GNet = pgg::nn::Net<typename detail::StageNets<R, C, W>::Gen, float, Dev>;
+    using DNet = pgg::nn::Net<typename detail::StageNets<R, C, W>::Dis, float, Dev>;
+    using Tensor = pgg::Tensor<float, Dev>;
+    using HostTensor = pgg::Tensor<float>;
     using index_t = pgg::index_t;
 
 public:
@@ -78,9 +81,11 @@ public:
         pgg::io::load_adam(f, adam_d_, "adam_D.");
     }
 
-    StepStats train_minibatch(const Tensor& reals, pgg::Generator& latents, pgg::Generator& mixing, const StepOptions& o) override {
-        PGG_CHECK(reals.rank() == 4 && reals.c() == C && reals.h() == R && reals.w() == R, "stage ", R, "x", R,
-                  ": reals have shape ", reals.shape());
+    StepStats train_minibatch(const HostTensor& host_reals, pgg::Generator& latents, pgg::Generator& mixing,
+                              const StepOptions& o) override {
+        PGG_CHECK(host_reals.rank() == 4 && host_reals.c() == C && host_reals.h() == R && host_reals.w() == R, "stage ", R,
+                  "x", R, ": reals have shape ", host_reals.shape());
+        const Tensor& reals = on_device(host_reals, reals_);
         const index_t N = reals.n();
         const index_t chunks = o.max_per_device > 0 ? (N + o.max_per_device - 1) / o.max_per_device : 1;
         auto chunk = [&](index_t k) { return std::pair{N * k / chunks, N * (k + 1) / chunks}; };
@@ -125,9 +130,10 @@ public:
         return st;
     }
 
-    void generate(const Tensor& z, Tensor& images, bool use_gs) override {
-        PGG_CHECK(z.rank() == 2 && z.size(1) == W::latent_size, "generate: latents ", z.shape(), " should be (N, ",
-                  W::latent_size, ")");
+    void generate(const HostTensor& host_z, HostTensor& images, bool use_gs) override {
+        PGG_CHECK(host_z.rank() == 2 && host_z.size(1) == W::latent_size, "generate: latents ", host_z.shape(),
+                  " should be (N, ", W::latent_size, ")");
+        const Tensor& z = on_device(host_z, reals_);
         GNet& net = use_gs ? gs_ : g_;
         const index_t N = z.size(0), batch = std::max<index_t>(1, 16 * 256 * 256 / (R * R));
         images.resize_({N, C, R, R});
@@ -138,8 +144,17 @@ public:
     }
 
 private:
+    // The host tensor itself on the CPU; else a copy in buf (which keeps its storage from step to step).
+    static const Tensor& on_device(const HostTensor& h, Tensor& buf) {
+        if constexpr (std::is_same_v<Dev, pgg::cpu>) {
+            return h;
+        } else {
+            buf.resize_(h.shape());
+            return buf.copy_(h);
+        }
+    }
     // acc (+)= w * grad for every parameter.
-    static void accumulate(const pgg::optim::ParameterList<float, pgg::cpu>& params, std::vector<Tensor>& acc, bool first, float w) {
+    static void accumulate(const pgg::optim::ParameterList<float, Dev>& params, std::vector<Tensor>& acc, bool first, float w) {
         if (acc.size() != params.size()) {
             acc.clear();
             for (const auto& p : params) acc.emplace_back(p.grad.shape());
@@ -152,16 +167,16 @@ private:
 
     GNet g_, gs_;
     DNet d_;
-    pgg::optim::ParameterList<float, pgg::cpu> gp_, gsp_, dp_;
-    pgg::optim::Adam<float> adam_g_, adam_d_;
-    pgg::optim::ExponentialMovingAverage<float> ema_;
-    Tensor z_, seed_, dfake_, dz_;
+    pgg::optim::ParameterList<float, Dev> gp_, gsp_, dp_;
+    pgg::optim::Adam<float, Dev> adam_g_, adam_d_;
+    pgg::optim::ExponentialMovingAverage<float, Dev> ema_;
+    Tensor z_, seed_, dfake_, dz_, reals_;
     std::vector<Tensor> d_acc_;
 };
 
-template <int R, int C, class W>
+template <int R, int C, class W, class Dev>
 std::unique_ptr<StageBase> make_stage(const AdamSettings& adam) {
-    return std::make_unique<Stage<R, C, W>>(adam);
+    return std::make_unique<Stage<R, C, W, Dev>>(adam);
 }
 
 } // namespace pggan

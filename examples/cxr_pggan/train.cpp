@@ -30,6 +30,7 @@ struct TrainOptions {
     double total_kimg = 0;
     long seed = -1;
     int threads = -1;
+    std::string device = "cpu";
 };
 
 std::string find_config(const std::string& name) {
@@ -144,7 +145,9 @@ private:
         }
         // check that every stage this run needs was compiled, before training starts
         for (int r = 4; r <= R_; r *= 2)
-            require_stage(cfg_.fmap_base, cfg_.fmap_max, cfg_.latent_size, r, C_);
+            require_stage(cfg_.fmap_base, cfg_.fmap_max, cfg_.latent_size, r, C_, o_.device);
+        if (o_.device != "cpu") // a missing or unusable GPU fails here, before the run folder exists
+            create_stage(cfg_.fmap_base, cfg_.fmap_max, cfg_.latent_size, 4, C_, adam_settings(), o_.device);
 
         dir_ = continue_dir ? o_.resume : new_run_dir(o_.results, cfg_.desc);
         nlohmann::json config_file = to_json(cfg_);
@@ -195,7 +198,7 @@ private:
     void ensure_stage(int r, bool from_snapshot_optimizers) {
         if (stage_ && stage_->resolution() == r) return;
         if (stage_) stage_->save(stores_);
-        stage_ = create_stage(cfg_.fmap_base, cfg_.fmap_max, cfg_.latent_size, r, C_, adam_settings());
+        stage_ = create_stage(cfg_.fmap_base, cfg_.fmap_max, cfg_.latent_size, r, C_, adam_settings(), o_.device);
         pgg::Generator init(cfg_.seed, 100 + std::uint64_t(r)); // new layers: the same values however the run was split
         stage_->load(stores_, init);
         if (from_snapshot_optimizers) {
@@ -380,6 +383,9 @@ void add_train_command(CLI::App& app) {
     c->add_option("--total-kimg", o->total_kimg, "train until this many thousand real images (same as --set total_kimg=N)");
     c->add_option("--seed", o->seed, "random seed (same as --set seed=N)");
     c->add_option("--threads", o->threads, "CPU threads (0: all cores)");
+    c->add_option("--device", o->device, "where the networks train: cpu, or cuda in a build with the CUDA backend")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"cpu", "cuda"}));
     c->add_option("--desc", o->desc, "run name after NNN- (default: the config's desc)");
     c->add_option("--results", o->results, "folder of runs")->capture_default_str();
     c->add_option("--resume", o->resume, "continue a run folder (in place) or start a new run from a snapshot file");

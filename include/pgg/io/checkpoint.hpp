@@ -16,8 +16,8 @@ void add_network(SafetensorsWriter& w, Net& net, const std::string& prefix = "")
     net.for_each_parameter([&](const std::string& name, auto& value, auto&) { w.add(prefix + name, value); });
 }
 
-template <class T>
-void add_adam(SafetensorsWriter& w, optim::Adam<T, cpu>& adam, const std::string& prefix) {
+template <class T, class D>
+void add_adam(SafetensorsWriter& w, optim::Adam<T, D>& adam, const std::string& prefix) {
     const auto& params = adam.parameters();
     for (std::size_t i = 0; i < params.size(); ++i) {
         w.add(prefix + "m." + params[i].name, adam.first_moments()[i]);
@@ -53,8 +53,9 @@ void require_match(const SafetensorsFile& f, const Pairs& pairs, const std::stri
 template <class Net>
 void load_network(const SafetensorsFile& f, Net& net, const std::string& prefix = "") {
     using T = typename Net::value_type;
-    std::vector<std::pair<std::string, Tensor<T, cpu>*>> pairs;
-    net.for_each_parameter([&](const std::string& name, Tensor<T, cpu>& value, Tensor<T, cpu>&) {
+    using D = typename Net::device_type;
+    std::vector<std::pair<std::string, Tensor<T, D>*>> pairs;
+    net.for_each_parameter([&](const std::string& name, Tensor<T, D>& value, Tensor<T, D>&) {
         pairs.emplace_back(prefix + name, &value);
     });
     detail::require_match(f, pairs, prefix);
@@ -62,10 +63,10 @@ void load_network(const SafetensorsFile& f, Net& net, const std::string& prefix 
 }
 
 // Loads Adam's moments and step count saved by add_adam; all or nothing.
-template <class T>
-void load_adam(const SafetensorsFile& f, optim::Adam<T, cpu>& adam, const std::string& prefix) {
+template <class T, class D>
+void load_adam(const SafetensorsFile& f, optim::Adam<T, D>& adam, const std::string& prefix) {
     const auto& params = adam.parameters();
-    std::vector<std::pair<std::string, Tensor<T, cpu>*>> pairs;
+    std::vector<std::pair<std::string, Tensor<T, D>*>> pairs;
     for (std::size_t i = 0; i < params.size(); ++i) {
         pairs.emplace_back(prefix + "m." + params[i].name, &adam.first_moments()[i]);
         pairs.emplace_back(prefix + "v." + params[i].name, &adam.second_moments()[i]);

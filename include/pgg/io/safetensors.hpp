@@ -36,9 +36,14 @@ inline std::size_t safetensors_dtype_size(const std::string& d) {
     return 0;
 }
 
-// Collects named CPU tensors and metadata, then writes them atomically.
+// Collects named tensors (copied to the host when added) and metadata, then writes them atomically.
 class SafetensorsWriter {
 public:
+    template <class T, class D>
+        requires(!std::is_same_v<D, cpu>)
+    void add(const std::string& name, const Tensor<T, D>& t) {
+        add(name, to<cpu>(t));
+    }
     template <class T>
     void add(const std::string& name, const Tensor<T, cpu>& t) {
         PGG_CHECK(!name.empty() && name != "__metadata__", "safetensors: invalid tensor name '", name, "'");
@@ -141,7 +146,14 @@ public:
         if (i.shape != want) return "'" + name + "' has shape " + shape_text(i.shape) + ", expected " + shape_text(want);
         return {};
     }
-    // Copies tensor `name` into dst (same dtype and shape, else pgg::error).
+    // Copies tensor `name` into dst (same dtype and shape, else pgg::error), on any device.
+    template <class T, class D>
+        requires(!std::is_same_v<D, cpu>)
+    void copy_to(const std::string& name, Tensor<T, D>& dst) const {
+        Tensor<T, cpu> host(dst.shape());
+        copy_to(name, host);
+        dst.copy_(host);
+    }
     template <class T>
     void copy_to(const std::string& name, Tensor<T, cpu>& dst) const {
         const std::string bad = mismatch<T>(name, dst.shape());

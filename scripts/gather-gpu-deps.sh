@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Copies the Debian-packaged build dependencies (headers, CMake package files, the few libraries) into
+# build/gpu-deps/usr, for a GPU machine that has CUDA, CMake and PyTorch but no Debian packages and no
+# network: carry build/gpu-deps with the working tree and scripts/gpu-check.sh builds against it.
+# Run here, after scripts/setup.sh. About 20 MB.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+dest=build/gpu-deps/usr
+rm -rf build/gpu-deps
+mkdir -p "$dest/include" "$dest/lib" "$dest/share"
+for d in eigen3 catch2 benchmark CLI nlohmann stb; do cp -a "/usr/include/$d" "$dest/include/"; done
+cp -a /usr/include/zlib.h /usr/include/zconf.h "$dest/include/"
+multi=/usr/lib/x86_64-linux-gnu
+cp -a "$multi"/libbenchmark.so* "$multi"/libstb.so* "$dest/lib/"
+mkdir -p "$dest/lib/cmake" "$dest/share/cmake"
+cp -a "$multi/cmake/benchmark" "$dest/lib/cmake/"
+cp -a /usr/share/eigen3 "$dest/share/"
+cp -a /usr/lib/cmake/Catch2 "$dest/lib/cmake/" 2>/dev/null || cp -a "$multi/cmake/Catch2" "$dest/lib/cmake/"
+for p in CLI11 nlohmann_json; do
+  src=$(dirname "$(find /usr/share /usr/lib -name "${p}Config.cmake" -print -quit)")
+  cp -a "$src" "$dest/share/cmake/$p"
+done
+# The package files name /usr/include and /usr/lib absolutely: point them at the copy.
+grep -rl "/usr/" "$dest/lib/cmake" "$dest/share" | while read -r f; do
+  sed -i "s|/usr/include|$PWD/$dest/include|g; s|/usr/lib/x86_64-linux-gnu|$PWD/$dest/lib|g; s|/usr/lib|$PWD/$dest/lib|g" "$f"
+done
+du -sh build/gpu-deps
