@@ -1,7 +1,8 @@
 // The CUDA backend's speed: cuBLAS SGEMM (the measured peak every other number is a fraction of), the
 // cuDNN convolution passes at PG-GAN shapes, one PG-GAN training step per resolution at the seed's
 // minibatch sizes (Official width, 1 channel; benchmarks/torch_pggan_step.py --device cuda is the
-// peer), and generation at 512x512. Times are wall-clock with the stream synchronised per iteration.
+// peer), generation at 512x512, and the cxr_unet UNet's training step at 256x256 (torch_unet.py
+// --device cuda is its peer). Times are wall-clock with the stream synchronised per iteration.
 // Without a usable GPU the program says so and exits 77.
 #include <pgg/pgg.hpp>
 
@@ -9,6 +10,8 @@
 
 #include <cstdio>
 
+#include "../examples/cxr_unet/model.hpp"
+#include "../examples/cxr_unet/scoring.hpp"
 #include "stage.hpp"
 
 namespace {
@@ -128,6 +131,31 @@ void BM_cuda_generate_512(benchmark::State& state) {
     state.counters["images/s"] = benchmark::Counter(double(batch), benchmark::Counter::kIsIterationInvariantRate);
 }
 BENCHMARK(BM_cuda_generate_512)->ArgName("batch")->Arg(1)->Arg(8)->Arg(32)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// The UNet step of bench_unet on the GPU: forward, BCE + soft Dice (on the host), backward, Adam.
+void BM_cuda_unet_step(benchmark::State& state) {
+    const pgg::index_t batch = 8, S = 256;
+    auto model = cxr_unet::make_model({int(state.range(0)), 4}, "cuda");
+    pgg::Generator gen(1);
+    model->reset_parameters(gen);
+    model->set_dropout(0.05f, 1);
+    model->use_adam({});
+    pgg::Tensor<float> x({batch, 1, S, S}), t({batch, 1, S, S}), grad;
+    pgg::fill_uniform(x, gen);
+    pgg::fill_uniform(t, gen);
+    t = pgg::Tensor<float>(pgg::where(t > 0.5f, 1.0f, 0.0f));
+    model->train(true);
+    auto step = [&] {
+        cxr_unet::segmentation_loss(model->forward(x), t, 1.0, grad);
+        model->backward(grad);
+        model->adam_step(1e-3);
+        pgg::cuda_runtime::synchronize();
+    };
+    step();
+    for (auto _ : state) step();
+    state.counters["images/s"] = benchmark::Counter(double(batch), benchmark::Counter::kIsIterationInvariantRate);
+}
+BENCHMARK(BM_cuda_unet_step)->ArgName("base")->Arg(16)->Arg(32)->MinTime(1.0)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 } // namespace
 

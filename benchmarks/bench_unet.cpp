@@ -34,7 +34,7 @@ void BM_unet_train_step(benchmark::State& state) {
     pgg::Generator gen(1);
     model->reset_parameters(gen);
     model->set_dropout(0.05f, 1);
-    pgg::optim::Adam<float> adam(model->parameters());
+    model->use_adam({});
     pgg::Tensor<float> x({batch, 1, S, S}), t({batch, 1, S, S}), grad;
     pgg::fill_uniform(x, gen);
     pgg::fill_uniform(t, gen);
@@ -43,7 +43,7 @@ void BM_unet_train_step(benchmark::State& state) {
     auto step = [&] {
         cxr_unet::segmentation_loss(model->forward(x), t, 1.0, grad);
         model->backward(grad);
-        adam.step();
+        model->adam_step(1e-3);
     };
     step(); // the first step allocates every buffer; steady state is what training sees
     for (auto _ : state) step();

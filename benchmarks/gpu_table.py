@@ -23,6 +23,17 @@ def torch_rates(path):
     return rates
 
 
+def torch_unet_rates(out):
+    rates = {}
+    for base in (16, 32):
+        path = out / f"torch_unet_{base}.txt"
+        if path.exists():
+            m = re.search(r"train step ([\d.]+) images/s", path.read_text())
+            if m:
+                rates[base] = float(m.group(1))
+    return rates
+
+
 def main():
     out = Path(sys.argv[1])
     pgg = {}
@@ -66,6 +77,13 @@ def main():
         theirs = gen.get((512, n))
         if b:
             print(f"generate 512x512 batch {n:2d}: pgg {b['images/s']:8.1f} images/s" + (f", torch {theirs:8.1f}" if theirs else ""))
+    unet = torch_unet_rates(out)
+    for base in (16, 32):
+        b = pgg.get(f"BM_cuda_unet_step/base:{base}")
+        if b:
+            theirs = unet.get(base)
+            print(f"UNet train step 256x256 batch 8 base {base}: pgg {b['images/s']:8.1f} images/s" +
+                  (f", torch {theirs:8.1f} ({b['images/s'] / theirs:.2f}x)" if theirs else ""))
     worst = sorted((b["of_peak"], name) for name, b in pgg.items() if name.startswith("BM_cuda_conv") and "tf32:0" in name)
     if worst:
         print(f"cuDNN 3x3 passes (fp32): {worst[0][0]:.2f} to {worst[-1][0]:.2f} of the SGEMM peak")

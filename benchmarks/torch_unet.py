@@ -64,12 +64,14 @@ def soft_dice(p, t, eps=1.0):
     return (1 - (2 * inter + eps) / (denom + eps)).mean()
 
 
-def rate(fn, batch, seconds):
+def rate(fn, batch, seconds, sync=lambda: None):
     for _ in range(2):
         fn()
+    sync()
     n, t0 = 0, time.perf_counter()
     while time.perf_counter() - t0 < seconds or n < 3:
         fn()
+        sync()
         n += 1
     dt = time.perf_counter() - t0
     return n * batch / dt, dt / n * 1e3
@@ -84,13 +86,22 @@ def main():
     ap.add_argument("--depth", type=int, default=4)
     ap.add_argument("--dropout", type=float, default=0.05)
     ap.add_argument("--seconds", type=float, default=10.0)
+    ap.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
+    dev = torch.device(args.device)
+    torch.backends.cudnn.allow_tf32 = False  # float32, as pgg's default
+    torch.backends.cudnn.benchmark = True
+
+    def sync():
+        if dev.type == "cuda":
+            torch.cuda.synchronize()
+
     torch.manual_seed(1)
-    model = UNet(args.base, args.depth, args.dropout)
+    model = UNet(args.base, args.depth, args.dropout).to(dev)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-    x = torch.rand(args.batch, 1, args.size, args.size)
-    t = (torch.rand(args.batch, 1, args.size, args.size) > 0.5).float()
+    x = torch.rand(args.batch, 1, args.size, args.size, device=dev)
+    t = (torch.rand(args.batch, 1, args.size, args.size, device=dev) > 0.5).float()
 
     def train_step():
         model.train()
@@ -107,9 +118,10 @@ def main():
 
     head = f"torch {torch.__version__} {torch.get_num_threads()} threads UNet base {args.base} depth {args.depth} " \
            f"{args.size}x{args.size} batch {args.batch}"
-    ips, ms = rate(train_step, args.batch, args.seconds)
+    head += f" on {args.device}"
+    ips, ms = rate(train_step, args.batch, args.seconds, sync)
     print(f"{head}: train step {ips:.2f} images/s ({ms:.1f} ms/step)")
-    ips, ms = rate(infer, args.batch, args.seconds)
+    ips, ms = rate(infer, args.batch, args.seconds, sync)
     print(f"{head}: segment (forward) {ips:.2f} images/s ({ms:.1f} ms/batch)")
 
 

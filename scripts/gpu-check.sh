@@ -41,6 +41,9 @@ log "PyTorch peer"
 python3 benchmarks/torch_pggan_step.py --device cuda --min-time 1 > "$out/torch_fp32.txt" 2>&1
 python3 benchmarks/torch_pggan_step.py --device cuda --tf32 --min-time 1 > "$out/torch_tf32.txt" 2>&1
 python3 benchmarks/torch_pggan_step.py --device cuda --generate --res 512 --min-time 1 > "$out/torch_generate.txt" 2>&1
+for base in 16 32; do
+  python3 benchmarks/torch_unet.py --device cuda --base $base --seconds 2 > "$out/torch_unet_$base.txt" 2>&1
+done
 
 log "done (tests rc $tests_rc, benchmarks rc $bench_rc)"
 python3 benchmarks/gpu_table.py "$out"

@@ -1,18 +1,12 @@
 #include "layer_check.hpp"
+#include "small_discriminator.hpp"
 
 using namespace pgg;
 using namespace pgg::nn;
 using pggtest::check_layer;
 using pggtest::check_layer_tangent;
 
-namespace {
-// A small discriminator: fromRGB, a block with a downsampling conv, minibatch stddev, the 4x4 head.
-using Block = Sequential<Named<"conv0", Conv2d<4, 4, 3, equalized>>, LeakyReLU<>, Named<"conv1", Conv2d<4, 6, 3, equalized>>,
-                         AvgPool2x, LeakyReLU<>>;
-using SmallD = Sequential<Named<"fromrgb", Conv2d<1, 4, 1, equalized>>, LeakyReLU<>, Named<"block8", Block>,
-                          MinibatchStddev<2>, Named<"conv", Conv2d<7, 6, 3, equalized>>, LeakyReLU<>, Flatten,
-                          Named<"dense0", Dense<96, 8, equalized>>, LeakyReLU<>, Named<"dense1", Dense<8, 1, equalized_gain<1.0f>>>>;
-} // namespace
+using pggtest::SmallD;
 
 TEST_CASE("Sequential: parameter names map onto a PyTorch state_dict", "[sequential]") {
     Net<SmallD> d;
@@ -27,7 +21,7 @@ TEST_CASE("Sequential: parameter names map onto a PyTorch state_dict", "[sequent
     STATIC_REQUIRE(SmallD::in_channels == 1);
     STATIC_REQUIRE(SmallD::out_channels_for<1> == 1);
     STATIC_REQUIRE(Sequential<Conv2d<3, 5, 3>, Flatten>::out_channels_for<3> == any_channels);
-    STATIC_REQUIRE(Block::out_channels_for<4> == 6);
+    STATIC_REQUIRE(pggtest::SmallBlock::out_channels_for<4> == 6);
 }
 
 TEST_CASE("Sequential: first-order gradients of a nested network", "[sequential]") {

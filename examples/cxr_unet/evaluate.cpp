@@ -17,10 +17,11 @@ struct EvaluateOptions {
     index_t batch = 8;
     int mc_samples = 1;
     bool quiet = false;
+    std::string device = "cpu";
 };
 
 void evaluate(const EvaluateOptions& o) {
-    LoadedModel m = load_checkpoint(o.checkpoint);
+    LoadedModel m = load_checkpoint(o.checkpoint, o.device);
     const Pairs pairs = read_pairs(o.images, o.masks, m.size, o.list);
     std::vector<index_t> all(pairs.names.size());
     for (std::size_t i = 0; i < all.size(); ++i) all[i] = index_t(i);
@@ -61,6 +62,9 @@ void add_evaluate_command(CLI::App& app) {
     cmd->add_option("--list", o->list, "only the images this file names, one per line (e.g. a run's validation.txt)")->check(CLI::ExistingFile);
     cmd->add_option("--csv", o->csv, "also write file,dice,iou rows here");
     cmd->add_option("--batch", o->batch, "images per forward pass")->capture_default_str()->check(CLI::PositiveNumber);
+    cmd->add_option("--device", o->device, "where the UNet runs: cpu, or cuda in a build with the CUDA backend")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"cpu", "cuda"}));
     cmd->add_option("--mc-samples", o->mc_samples, "Monte-Carlo dropout passes (1: dropout off)")->capture_default_str()->check(CLI::PositiveNumber);
     cmd->add_flag("--quiet", o->quiet, "print only the summary");
     cmd->callback([o] { evaluate(*o); });

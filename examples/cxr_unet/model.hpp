@@ -16,6 +16,9 @@ struct ModelShape {
     int depth = 4;
 };
 
+// A UNet on a device ("cpu", or "cuda" in builds with the CUDA backend). Images, logits and their
+// gradients cross the interface as host tensors (one channel: a small copy on a GPU); the weights and
+// the optimiser state stay on the device.
 class Model {
 public:
     virtual ~Model() = default;
@@ -25,7 +28,13 @@ public:
     virtual void backward(const pgg::Tensor<float>& dlogits) = 0;
     // Dropout noise on (training, Monte-Carlo sampling) or off.
     virtual void train(bool on) = 0;
-    virtual pgg::optim::ParameterList<float, pgg::cpu> parameters() = 0;
+    // Adam on the parameters: created by use_adam, then one step per backward (false: skipped, a
+    // gradient was not finite); its state goes into checkpoints under `prefix`.
+    virtual void use_adam(const pgg::optim::AdamOptions& o) = 0;
+    virtual bool adam_step(double lr) = 0;
+    virtual long adam_skipped() const = 0;
+    virtual void save_adam(pgg::io::SafetensorsWriter& w, const std::string& prefix) = 0;
+    virtual void load_adam(const pgg::io::SafetensorsFile& f, const std::string& prefix) = 0;
     virtual void reset_parameters(pgg::Generator& g) = 0;
     virtual void set_dropout(float rate, std::uint64_t seed) = 0;
     virtual std::vector<pgg::Generator*> noise_streams() = 0;
@@ -35,9 +44,9 @@ public:
     ModelShape shape;
 };
 
-// The compiled (base, depth) pairs, and a model of one of them (an error lists the others).
+// The compiled (base, depth) pairs, and a model of one of them on `device` (an error lists the others).
 const std::vector<ModelShape>& compiled_shapes();
-std::unique_ptr<Model> make_model(ModelShape s);
+std::unique_ptr<Model> make_model(ModelShape s, const std::string& device = "cpu");
 
 // Probabilities sigmoid(logits) of a batch, dropout off, or with T > 1 the mean of T passes with
 // dropout on (Monte-Carlo dropout) and the per-pixel standard deviation in `stddev`.
@@ -70,7 +79,7 @@ struct LoadedModel {
     pgg::index_t size = 0;  // the training input size
     float dropout = 0;
 };
-inline LoadedModel load_checkpoint(const std::string& path) {
+inline LoadedModel load_checkpoint(const std::string& path, const std::string& device = "cpu") {
     const auto f = pgg::io::SafetensorsFile::read(path);
     auto meta = [&](const std::string& k) {
         const auto it = f.metadata().find(k);
@@ -78,7 +87,7 @@ inline LoadedModel load_checkpoint(const std::string& path) {
         return it->second;
     };
     ModelShape s{std::stoi(meta("unet.base")), std::stoi(meta("unet.depth"))};
-    LoadedModel out{make_model(s), std::stol(meta("unet.size")), std::stof(meta("unet.dropout"))};
+    LoadedModel out{make_model(s, device), std::stol(meta("unet.size")), std::stof(meta("unet.dropout"))};
     out.model->set_dropout(out.dropout, 0);
     out.model->load(f);
     return out;

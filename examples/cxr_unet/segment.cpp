@@ -29,6 +29,7 @@ struct SegmentOptions {
     int mc_samples = 1;
     std::uint64_t seed = 1;
     MaskOptions mask;
+    std::string device = "cpu";
 };
 
 struct Outcome {
@@ -59,7 +60,7 @@ void draw_overlay(const float* img, const CleanMask* m, const Box* box, index_t 
 }
 
 void segment(const SegmentOptions& o) {
-    LoadedModel m = load_checkpoint(o.checkpoint);
+    LoadedModel m = load_checkpoint(o.checkpoint, o.device);
     m.model->set_dropout(m.dropout, o.seed);
     std::vector<std::string> extensions = pgg::app::picture_extensions;
     extensions.insert(extensions.end(), pgg::app::dicom_extensions.begin(), pgg::app::dicom_extensions.end());
@@ -198,6 +199,9 @@ void add_segment_command(CLI::App& app) {
     cmd->add_option("--mc-samples", o->mc_samples, "Monte-Carlo dropout passes: mean mask and uncertainty maps (1: dropout off)")->capture_default_str()->check(CLI::PositiveNumber);
     cmd->add_option("--seed", o->seed, "seed of the Monte-Carlo dropout noise")->capture_default_str();
     cmd->add_option("--batch", o->batch, "images per forward pass")->capture_default_str()->check(CLI::PositiveNumber);
+    cmd->add_option("--device", o->device, "where the UNet runs: cpu, or cuda in a build with the CUDA backend")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"cpu", "cuda"}));
     cmd->callback([o] { segment(*o); });
 }
 

@@ -30,6 +30,7 @@ struct TrainOptions {
     double dice_weight = 1.0;
     std::uint64_t seed = 1;
     AugmentOptions aug;
+    std::string device = "cpu"; // not saved: a run may resume on another device
 };
 
 nlohmann::json to_json(const TrainOptions& o) {
@@ -64,11 +65,11 @@ public:
         pairs_ = read_pairs(o_.images, o_.masks, o_.size);
         split_ = split_indices(index_t(pairs_.names.size()), o_.val_fraction, o_.seed);
         PGG_CHECK(pairs_.size % (1 << o_.depth) == 0, "--size ", pairs_.size, " is not a multiple of 2^depth = ", 1 << o_.depth);
-        model_ = make_model({o_.base, o_.depth});
+        model_ = make_model({o_.base, o_.depth}, o_.device);
         pgg::Generator init(o_.seed, 0x1417);
         model_->reset_parameters(init);
         model_->set_dropout(o_.dropout, o_.seed);
-        adam_ = std::make_unique<pgg::optim::Adam<float>>(model_->parameters(), pgg::optim::AdamOptions{.lr = o_.lr});
+        model_->use_adam({.lr = o_.lr});
         if (resuming) load(o_.out + "/last.safetensors");
         else start_folder();
         const long batches = long((split_.train.size() + std::size_t(o_.batch) - 1) / std::size_t(o_.batch));
@@ -138,8 +139,8 @@ private:
             }
             const double loss = segmentation_loss(model_->forward(x), t, o_.dice_weight, grad);
             model_->backward(grad);
-            adam_->set_lr(schedule(long(epoch_) * batches + batch_));
-            adam_->step(); // skips (and counts) a step whose gradients are not finite
+            lr_ = schedule(long(epoch_) * batches + batch_);
+            model_->adam_step(lr_); // skips (and counts) a step whose gradients are not finite
             if (std::isfinite(loss)) loss_sum_ += loss * double(nb), loss_count_ += double(nb);
             progress.advance();
         }
@@ -151,7 +152,7 @@ private:
     void validate() {
         const auto scores = score_pairs(*model_, pairs_, split_.validation, o_.batch, o_.dice_weight);
         EpochRow r{epoch_ + 1, loss_count_ ? loss_sum_ / loss_count_ : NAN, mean_of(scores, &PairScore::loss),
-                   mean_of(scores, &PairScore::dice), mean_of(scores, &PairScore::iou), adam_->lr(), seconds_};
+                   mean_of(scores, &PairScore::dice), mean_of(scores, &PairScore::iou), lr_, seconds_};
         rows_.push_back(r);
         const bool best = r.val_dice > best_dice_;
         if (best) best_dice_ = r.val_dice;
@@ -163,7 +164,7 @@ private:
         char line[256];
         std::snprintf(line, sizeof line,
                       "epoch %3d/%d  train loss %.4f  val loss %.4f  val Dice %.4f  IoU %.4f  lr %.2e  %5.1fs  skipped %ld%s", r.epoch,
-                      o_.epochs, r.train_loss, r.val_loss, r.val_dice, r.val_iou, r.lr, r.seconds, adam_->skipped(),
+                      o_.epochs, r.train_loss, r.val_loss, r.val_dice, r.val_iou, r.lr, r.seconds, model_->adam_skipped(),
                       best ? "  best" : "");
         log(line);
     }
@@ -190,7 +191,7 @@ private:
     void save(const std::string& path, int epoch, long batch) {
         pgg::io::SafetensorsWriter w;
         model_->save(w);
-        pgg::io::add_adam(w, *adam_, "adam.");
+        model_->save_adam(w, "adam.");
         w.metadata("unet.base", std::to_string(o_.base));
         w.metadata("unet.depth", std::to_string(o_.depth));
         w.metadata("unet.size", std::to_string(pairs_.size));
@@ -201,7 +202,7 @@ private:
         w.metadata("train.loss_sum", fixed(loss_sum_, 17));
         w.metadata("train.loss_count", fixed(loss_count_, 1));
         w.metadata("train.best_dice", fixed(best_dice_, 17));
-        w.metadata("train.skipped", std::to_string(adam_->skipped()));
+        w.metadata("train.skipped", std::to_string(model_->adam_skipped()));
         std::string offsets;
         for (const pgg::Generator* g : model_->noise_streams()) offsets += (offsets.empty() ? "" : ",") + std::to_string(g->offset);
         w.metadata("train.noise_offsets", offsets);
@@ -211,7 +212,7 @@ private:
     void load(const std::string& path) {
         const auto f = pgg::io::SafetensorsFile::read(path);
         model_->load(f);
-        pgg::io::load_adam(f, *adam_, "adam.");
+        model_->load_adam(f, "adam.");
         auto meta = [&](const char* k) { return f.string_metadata(k); };
         epoch_ = std::stoi(meta("train.epoch"));
         batch_ = std::stol(meta("train.batch"));
@@ -241,10 +242,9 @@ private:
     Pairs pairs_;
     Split split_;
     std::unique_ptr<Model> model_;
-    std::unique_ptr<pgg::optim::Adam<float>> adam_;
     int epoch_ = 0;
     long batch_ = 0, total_steps_ = 0;
-    double loss_sum_ = 0, loss_count_ = 0, best_dice_ = -1, seconds_ = 0;
+    double loss_sum_ = 0, loss_count_ = 0, best_dice_ = -1, seconds_ = 0, lr_ = 0;
     std::vector<EpochRow> rows_;
 };
 
@@ -274,6 +274,9 @@ void add_train_command(CLI::App& app) {
     cmd->add_option("--brightness", o->aug.brightness, "augmentation: brightness +- b")->capture_default_str()->check(CLI::Range(0.0, 0.5));
     cmd->add_option("--contrast", o->aug.contrast, "augmentation: contrast 1 +- c")->capture_default_str()->check(CLI::Range(0.0, 0.9));
     cmd->add_flag("--hflip", o->aug.hflip, "augmentation: random left-right flips (off: they move the heart)");
+    cmd->add_option("--device", o->device, "where the UNet trains: cpu, or cuda in a build with the CUDA backend")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"cpu", "cuda"}));
     cmd->callback([o, epochs] {
         if (!o->resume.empty()) {
             const std::string dir = o->resume;
@@ -281,6 +284,7 @@ void add_train_command(CLI::App& app) {
             TrainOptions saved = from_json(nlohmann::json::parse(f.string_metadata("train.options")));
             if (epochs->count()) saved.epochs = o->epochs;
             saved.out = dir;
+            saved.device = o->device;
             Trainer(saved).run(true);
             return;
         }

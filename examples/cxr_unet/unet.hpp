@@ -46,7 +46,7 @@ using UNet = Sequential<Named<"body", typename Level<Channels, Base, Depth>::typ
 // Dice of 0.75 in 12 epochs where this init reached 0.89 (docs/cxr_unet.md).
 template <class Net>
 void reset_parameters_he(Net& net, pgg::Generator& g) {
-    net.for_each_parameter([&](const std::string&, pgg::Tensor<float>& v, pgg::Tensor<float>&) {
+    net.for_each_parameter([&](const std::string&, auto& v, auto&) {
         if (v.rank() == 1) {
             v.zero_();
             return;

@@ -2,6 +2,7 @@
 // backward with both accumulation modes, and the tangent passes of the gradient penalty; then a whole
 // discriminator's WGAN-GP loss with its exact gradient, an Adam step, and the PG-GAN-style generator.
 #include "gpu_check.hpp"
+#include "small_discriminator.hpp"
 
 using namespace pgg;
 using namespace pgg::nn;
@@ -76,11 +77,7 @@ void compare_layer(const Shape& in, double tol = pggpu::conv_tol) {
     }
 }
 
-using Block = Sequential<Named<"conv0", Conv2d<4, 4, 3, equalized>>, LeakyReLU<>, Named<"conv1", Conv2d<4, 6, 3, equalized>>,
-                         AvgPool2x, LeakyReLU<>>;
-using SmallD = Sequential<Named<"fromrgb", Conv2d<1, 4, 1, equalized>>, LeakyReLU<>, Named<"block8", Block>,
-                          MinibatchStddev<2>, Named<"conv", Conv2d<7, 6, 3, equalized>>, LeakyReLU<>, Flatten,
-                          Named<"dense0", Dense<96, 8, equalized>>, LeakyReLU<>, Named<"dense1", Dense<8, 1, equalized_gain<1.0f>>>>;
+using pggtest::SmallD;
 
 } // namespace
 

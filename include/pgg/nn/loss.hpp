@@ -50,16 +50,19 @@ template <class T, class D>
 double soft_dice(const Tensor<T, D>& probs, const Tensor<T, D>& targets, Tensor<T, D>& grad, double eps = 1.0) {
     PGG_CHECK(probs.shape() == targets.shape(), "soft_dice: probabilities ", probs.shape(), " and targets ", targets.shape());
     const index_t N = probs.n();
-    Tensor<T, D> inter = sum_per_sample(probs * targets), denom = sum_per_sample(probs + targets);
+    // the N per-sample sums on the host (a copy on a GPU), the pixel-wise work on the device
+    const Tensor<T> inter = to<cpu>(Tensor<T, D>(sum_per_sample(probs * targets)));
+    const Tensor<T> denom = to<cpu>(Tensor<T, D>(sum_per_sample(probs + targets)));
     double total = 0;
-    Tensor<T, D> a({N}), b({N}); // d loss / d p = a_n t + b_n (constant per sample)
+    Tensor<T> a({N}), b({N}); // d loss / d p = a_n t + b_n (constant per sample)
     for (index_t n = 0; n < N; ++n) {
         const double I = inter.data()[n], S = denom.data()[n];
         total += 1 - (2 * I + eps) / (S + eps);
         a.data()[n] = T(-2 / (S + eps) / double(N));
         b.data()[n] = T((2 * I + eps) / ((S + eps) * (S + eps)) / double(N));
     }
-    grad.resize_(probs.shape()) = per_sample(a) * targets + per_sample(b);
+    const Tensor<T, D> da = to<D>(a), db = to<D>(b);
+    grad.resize_(probs.shape()) = per_sample(da) * targets + per_sample(db);
     return total / double(N);
 }
 

@@ -550,63 +550,83 @@ ConvGeom conv_geom(const Tensor<T, D>& x, const Tensor<T, D>& w, const Conv2dPar
     return {x.n(), x.c(), x.h(), x.w(), w.size(0), ho, wo, p.kernel, p.stride, p.padding};
 }
 
-template <class T>
-void ensure_shape(Tensor<T, cpu>& t, const Shape& s, const char* what) {
-    if (t.shape().empty()) t = Tensor<T, cpu>(s);
+template <class T, class D>
+void ensure_shape(Tensor<T, D>& t, const Shape& s, const char* what) {
+    if (t.shape().empty()) t = Tensor<T, D>(s);
     PGG_CHECK(t.shape() == s, what, ": output has shape ", t.shape(), ", expected ", s);
 }
 
 } // namespace cpu_detail
 
+// A device's three convolution passes on raw pointers, y/dx/dw = result + beta * itself; specialised
+// in backend/<device>/ (the CPU's here). The checked tensor functions below serve every device.
+template <class Device>
+struct ConvKernels;
+
+template <>
+struct ConvKernels<cpu> {
+    template <class T>
+    static void forward(const T* x, const T* w, T* y, const cpu_detail::ConvGeom& g, T beta) {
+        cpu_detail::conv_forward(x, w, y, g, beta);
+    }
+    template <class T>
+    static void backward_data(const T* dy, const T* w, T* dx, const cpu_detail::ConvGeom& g, T beta) {
+        cpu_detail::conv_backward_data(dy, w, dx, g, beta);
+    }
+    template <class T>
+    static void backward_weights(const T* x, const T* dy, T* dw, const cpu_detail::ConvGeom& g, T beta) {
+        cpu_detail::conv_backward_weights(x, dy, dw, g, beta);
+    }
+};
+
 // y = conv2d(x, w) + beta * y. x (N, Cin, H, W), w (Cout, Cin, k, k); y allocated when empty.
-template <class T>
-void conv2d_forward(const Tensor<T, cpu>& x, const Tensor<T, cpu>& w, Tensor<T, cpu>& y, const Conv2dParams& p,
-                    T beta = T(0)) {
+template <class T, class D>
+void conv2d_forward(const Tensor<T, D>& x, const Tensor<T, D>& w, Tensor<T, D>& y, const Conv2dParams& p, T beta = T(0)) {
     const auto g = cpu_detail::conv_geom(x, w, p, "conv2d_forward");
     cpu_detail::ensure_shape(y, {g.N, g.Cout, g.Ho, g.Wo}, "conv2d_forward");
-    cpu_detail::conv_forward(x.data(), w.data(), y.data(), g, beta);
+    ConvKernels<D>::forward(x.data(), w.data(), y.data(), g, beta);
 }
 
 // dx = dL/dx + beta * dx, from dy = dL/dy. dx must have the input's shape (it fixes H and W).
-template <class T>
-void conv2d_backward_data(const Tensor<T, cpu>& dy, const Tensor<T, cpu>& w, Tensor<T, cpu>& dx, const Conv2dParams& p,
+template <class T, class D>
+void conv2d_backward_data(const Tensor<T, D>& dy, const Tensor<T, D>& w, Tensor<T, D>& dx, const Conv2dParams& p,
                           T beta = T(0)) {
     PGG_CHECK(dx.rank() == 4, "conv2d_backward_data: dx must be allocated with the input's shape");
     const auto g = cpu_detail::conv_geom(dx, w, p, "conv2d_backward_data");
     PGG_CHECK(dy.shape() == Shape({g.N, g.Cout, g.Ho, g.Wo}), "conv2d_backward_data: dy ", dy.shape(), " expected ",
               Shape({g.N, g.Cout, g.Ho, g.Wo}));
-    cpu_detail::conv_backward_data(dy.data(), w.data(), dx.data(), g, beta);
+    ConvKernels<D>::backward_data(dy.data(), w.data(), dx.data(), g, beta);
 }
 
 // dw = dL/dw + beta * dw.
-template <class T>
-void conv2d_backward_weights(const Tensor<T, cpu>& x, const Tensor<T, cpu>& dy, Tensor<T, cpu>& dw,
-                             const Conv2dParams& p, T beta = T(0)) {
+template <class T, class D>
+void conv2d_backward_weights(const Tensor<T, D>& x, const Tensor<T, D>& dy, Tensor<T, D>& dw, const Conv2dParams& p,
+                             T beta = T(0)) {
     PGG_CHECK(dw.rank() == 4, "conv2d_backward_weights: dw must be allocated with the weight's shape");
     const auto g = cpu_detail::conv_geom(x, dw, p, "conv2d_backward_weights");
     PGG_CHECK(dy.shape() == Shape({g.N, g.Cout, g.Ho, g.Wo}), "conv2d_backward_weights: dy ", dy.shape(), " expected ",
               Shape({g.N, g.Cout, g.Ho, g.Wo}));
-    cpu_detail::conv_backward_weights(x.data(), dy.data(), dw.data(), g, beta);
+    ConvKernels<D>::backward_weights(x.data(), dy.data(), dw.data(), g, beta);
 }
 
 // Transposed convolution, PyTorch layout: x (N, Cin, h, w), w (Cin, Cout, k, k) -> y (N, Cout, H, W).
 // y must be allocated when output_padding matters; when empty it gets output_padding 0.
-template <class T>
-void conv_transpose2d_forward(const Tensor<T, cpu>& x, const Tensor<T, cpu>& w, Tensor<T, cpu>& y,
-                              const Conv2dParams& p, T beta = T(0)) {
+template <class T, class D>
+void conv_transpose2d_forward(const Tensor<T, D>& x, const Tensor<T, D>& w, Tensor<T, D>& y, const Conv2dParams& p,
+                              T beta = T(0)) {
     PGG_CHECK(x.rank() == 4 && w.rank() == 4 && w.size(0) == x.c(), "conv_transpose2d_forward: input ", x.shape(),
               " and weight ", w.shape(), " disagree on input channels");
     if (y.shape().empty())
-        y = Tensor<T, cpu>({x.n(), w.size(1), conv_transpose_output_size(x.h(), p), conv_transpose_output_size(x.w(), p)});
+        y = Tensor<T, D>({x.n(), w.size(1), conv_transpose_output_size(x.h(), p), conv_transpose_output_size(x.w(), p)});
     conv2d_backward_data(x, w, y, p, beta);
 }
-template <class T>
-void conv_transpose2d_backward_data(const Tensor<T, cpu>& dy, const Tensor<T, cpu>& w, Tensor<T, cpu>& dx,
-                                    const Conv2dParams& p, T beta = T(0)) {
+template <class T, class D>
+void conv_transpose2d_backward_data(const Tensor<T, D>& dy, const Tensor<T, D>& w, Tensor<T, D>& dx, const Conv2dParams& p,
+                                    T beta = T(0)) {
     conv2d_forward(dy, w, dx, p, beta);
 }
-template <class T>
-void conv_transpose2d_backward_weights(const Tensor<T, cpu>& x, const Tensor<T, cpu>& dy, Tensor<T, cpu>& dw,
+template <class T, class D>
+void conv_transpose2d_backward_weights(const Tensor<T, D>& x, const Tensor<T, D>& dy, Tensor<T, D>& dw,
                                        const Conv2dParams& p, T beta = T(0)) {
     conv2d_backward_weights(dy, x, dw, p, beta);
 }

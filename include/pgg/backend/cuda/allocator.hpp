@@ -50,9 +50,11 @@ public:
             release_cached_locked();
             e = cudaMalloc(&p, want);
         }
-        if (e != cudaSuccess)
+        if (e != cudaSuccess) {
+            (void)cudaGetLastError(); // clear it: the next launch check must not report this failure
             throw error("pgg: cudaMalloc of " + std::to_string(want) + " bytes failed: " + cudaGetErrorString(e) + " (" +
                         std::to_string(stats_.bytes_reserved) + " bytes already reserved)");
+        }
         size_[p] = want;
         ++stats_.device_mallocs;
         stats_.bytes_reserved += static_cast<long long>(want);

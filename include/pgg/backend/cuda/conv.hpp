@@ -2,7 +2,8 @@
 // Convolutions through cuDNN: forward, backward-data and backward-filter, cross-correlation as in
 // PyTorch. Per shape, a plan holds the descriptors and, found once by cuDNN's search on first use, the
 // fastest algorithm of each pass within the precision asked for; the workspace is one buffer that only
-// grows. Transposed convolutions are the same passes with the roles of x and y exchanged.
+// grows. The checked tensor functions (conv2d_forward, transposed convolutions, ...) are the device-
+// independent ones of backend/cpu/conv.hpp over ConvKernels<cuda>.
 #include <map>
 #include <memory>
 #include <tuple>
@@ -178,70 +179,24 @@ inline ConvPlan& conv_plan(const cpu_detail::ConvGeom& g, cudnnDataType_t type) 
     return *it->second;
 }
 
-template <class T>
-void ensure_shape(Tensor<T, cuda>& t, const Shape& s, const char* what) {
-    if (t.shape().empty()) t = Tensor<T, cuda>(s);
-    PGG_CHECK(t.shape() == s, what, ": output has shape ", t.shape(), ", expected ", s);
-}
-
 } // namespace cuda_detail
 
-// y = conv2d(x, w) + beta * y, as the CPU backend's conv2d_forward.
-template <class T>
-void conv2d_forward(const Tensor<T, cuda>& x, const Tensor<T, cuda>& w, Tensor<T, cuda>& y, const Conv2dParams& p,
-                    T beta = T(0)) {
-    const auto g = cpu_detail::conv_geom(x, w, p, "conv2d_forward");
-    cuda_detail::ensure_shape(y, {g.N, g.Cout, g.Ho, g.Wo}, "conv2d_forward");
-    if (g.N == 0) return;
-    cuda_detail::conv_plan(g, cuda_detail::cudnn_type<T>()).forward(x.data(), w.data(), y.data(), beta);
-}
-
-// dx = dL/dx + beta * dx; dx has the input's shape.
-template <class T>
-void conv2d_backward_data(const Tensor<T, cuda>& dy, const Tensor<T, cuda>& w, Tensor<T, cuda>& dx, const Conv2dParams& p,
-                          T beta = T(0)) {
-    PGG_CHECK(dx.rank() == 4, "conv2d_backward_data: dx must be allocated with the input's shape");
-    const auto g = cpu_detail::conv_geom(dx, w, p, "conv2d_backward_data");
-    PGG_CHECK(dy.shape() == Shape({g.N, g.Cout, g.Ho, g.Wo}), "conv2d_backward_data: dy ", dy.shape(), " expected ",
-              Shape({g.N, g.Cout, g.Ho, g.Wo}));
-    if (g.N == 0) return;
-    cuda_detail::conv_plan(g, cuda_detail::cudnn_type<T>()).backward_data(dy.data(), w.data(), dx.data(), beta);
-}
-
-// dw = dL/dw + beta * dw.
-template <class T>
-void conv2d_backward_weights(const Tensor<T, cuda>& x, const Tensor<T, cuda>& dy, Tensor<T, cuda>& dw,
-                             const Conv2dParams& p, T beta = T(0)) {
-    PGG_CHECK(dw.rank() == 4, "conv2d_backward_weights: dw must be allocated with the weight's shape");
-    const auto g = cpu_detail::conv_geom(x, dw, p, "conv2d_backward_weights");
-    PGG_CHECK(dy.shape() == Shape({g.N, g.Cout, g.Ho, g.Wo}), "conv2d_backward_weights: dy ", dy.shape(), " expected ",
-              Shape({g.N, g.Cout, g.Ho, g.Wo}));
-    if (g.N == 0) {
-        dw = dw * beta;
-        return;
+// The passes through the cached plans; an empty batch has nothing to convolve (cuDNN rejects N = 0).
+template <>
+struct ConvKernels<cuda> {
+    template <class T>
+    static void forward(const T* x, const T* w, T* y, const cpu_detail::ConvGeom& g, T beta) {
+        if (g.N) cuda_detail::conv_plan(g, cuda_detail::cudnn_type<T>()).forward(x, w, y, beta);
     }
-    cuda_detail::conv_plan(g, cuda_detail::cudnn_type<T>()).backward_filter(x.data(), dy.data(), dw.data(), beta);
-}
-
-// Transposed convolution, PyTorch layout: x (N, Cin, h, w), w (Cin, Cout, k, k) -> y (N, Cout, H, W).
-template <class T>
-void conv_transpose2d_forward(const Tensor<T, cuda>& x, const Tensor<T, cuda>& w, Tensor<T, cuda>& y,
-                              const Conv2dParams& p, T beta = T(0)) {
-    PGG_CHECK(x.rank() == 4 && w.rank() == 4 && w.size(0) == x.c(), "conv_transpose2d_forward: input ", x.shape(),
-              " and weight ", w.shape(), " disagree on input channels");
-    if (y.shape().empty())
-        y = Tensor<T, cuda>({x.n(), w.size(1), conv_transpose_output_size(x.h(), p), conv_transpose_output_size(x.w(), p)});
-    conv2d_backward_data(x, w, y, p, beta);
-}
-template <class T>
-void conv_transpose2d_backward_data(const Tensor<T, cuda>& dy, const Tensor<T, cuda>& w, Tensor<T, cuda>& dx,
-                                    const Conv2dParams& p, T beta = T(0)) {
-    conv2d_forward(dy, w, dx, p, beta);
-}
-template <class T>
-void conv_transpose2d_backward_weights(const Tensor<T, cuda>& x, const Tensor<T, cuda>& dy, Tensor<T, cuda>& dw,
-                                       const Conv2dParams& p, T beta = T(0)) {
-    conv2d_backward_weights(dy, x, dw, p, beta);
-}
+    template <class T>
+    static void backward_data(const T* dy, const T* w, T* dx, const cpu_detail::ConvGeom& g, T beta) {
+        if (g.N) cuda_detail::conv_plan(g, cuda_detail::cudnn_type<T>()).backward_data(dy, w, dx, beta);
+    }
+    template <class T>
+    static void backward_weights(const T* x, const T* dy, T* dw, const cpu_detail::ConvGeom& g, T beta) {
+        PGG_CHECK(g.N > 0, "conv2d_backward_weights: an empty batch on cuda");
+        cuda_detail::conv_plan(g, cuda_detail::cudnn_type<T>()).backward_filter(x, dy, dw, beta);
+    }
+};
 
 } // namespace pgg

@@ -1,7 +1,9 @@
 #pragma once
 // Matrix products through cuBLAS. pgg's matrices are row-major; cuBLAS's are column-major, so
 // C = op(A) op(B) is computed as C^T = op(B)^T op(A)^T, which reads the same memory without copies.
+// matmul itself is the device-independent one of backend/cpu/gemm.hpp.
 #include "../../core/tensor.hpp"
+#include "../cpu/gemm.hpp"
 #include "context.hpp"
 
 namespace pgg {
@@ -19,20 +21,13 @@ inline void gemm(bool ta, bool tb, index_t m, index_t n, index_t k, double alpha
 }
 } // namespace cuda_detail
 
-// c = alpha * op(a) op(b) + beta * c for rank-2 tensors (c allocated when empty), as the CPU matmul.
-template <class T>
-void matmul(const Tensor<T, cuda>& a, const Tensor<T, cuda>& b, Tensor<T, cuda>& c, bool trans_a = false,
-            bool trans_b = false, T alpha = T(1), T beta = T(0)) {
-    PGG_CHECK(a.rank() == 2 && b.rank() == 2, "matmul: rank-2 tensors expected, got ", a.shape(), " and ", b.shape());
-    const index_t m = trans_a ? a.size(1) : a.size(0), k = trans_a ? a.size(0) : a.size(1);
-    const index_t kb = trans_b ? b.size(1) : b.size(0), n = trans_b ? b.size(0) : b.size(1);
-    PGG_CHECK(k == kb, "matmul: inner dimensions differ: ", a.shape(), (trans_a ? "^T" : ""), " x ", b.shape(),
-              (trans_b ? "^T" : ""));
-    if (c.empty() && c.shape().empty()) c = Tensor<T, cuda>({m, n});
-    PGG_CHECK(c.rank() == 2 && c.size(0) == m && c.size(1) == n, "matmul: result ", c.shape(), " should be [", m, ", ",
-              n, "]");
-    if (m == 0 || n == 0) return;
-    cuda_detail::gemm(trans_a, trans_b, m, n, k, alpha, a.data(), a.size(1), b.data(), b.size(1), beta, c.data(), n);
-}
+template <>
+struct GemmKernels<cuda> {
+    template <class T>
+    static void gemm(bool ta, bool tb, index_t m, index_t n, index_t k, T alpha, const T* A, index_t lda, const T* B,
+                     index_t ldb, T beta, T* C, index_t ldc) {
+        cuda_detail::gemm(ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
+    }
+};
 
 } // namespace pgg
