@@ -133,7 +133,7 @@ public:
     void generate(const HostTensor& host_z, HostTensor& images, bool use_gs) override {
         PGG_CHECK(host_z.rank() == 2 && host_z.size(1) == W::latent_size, "generate: latents ", host_z.shape(),
                   " should be (N, ", W::latent_size, ")");
-        const Tensor& z = on_device(host_z, reals_);
+        const Tensor& z = on_device(host_z, z_in_);
         GNet& net = use_gs ? gs_ : g_;
         const index_t N = z.size(0), batch = std::max<index_t>(1, 16 * 256 * 256 / (R * R));
         images.resize_({N, C, R, R});
@@ -170,7 +170,7 @@ private:
     pgg::optim::ParameterList<float, Dev> gp_, gsp_, dp_;
     pgg::optim::Adam<float, Dev> adam_g_, adam_d_;
     pgg::optim::ExponentialMovingAverage<float, Dev> ema_;
-    Tensor z_, seed_, dfake_, dz_, reals_;
+    Tensor z_, seed_, dfake_, dz_, reals_, z_in_; // reals_, z_in_: device copies of host inputs (GPU only)
     std::vector<Tensor> d_acc_;
 };
 

@@ -19,7 +19,11 @@ std::unique_ptr<Model> make_model(ModelShape s, const std::string& device) {
         m = make_unet<pgg::cpu>(s);
     } else if (device == "cuda") {
 #if defined(CXR_UNET_WITH_CUDA)
-        m = make_cuda_unet(s);
+        try {
+            m = make_cuda_unet(s);
+        } catch (const pgg::error& e) {
+            throw pgg::error(std::string("--device cuda: ") + e.what()); // e.g. no usable GPU
+        }
 #else
         throw pgg::error("--device cuda: this build has no CUDA backend (configure with a CUDA compiler, PGG_WITH_CUDA=ON)");
 #endif

@@ -24,6 +24,15 @@ S=(--data cxr16 --results runs --threads 2 --set lod_training_kimg=0.5 --set lod
 /usr/bin/python3 "$SAME" runs/000-straight/network-final.safetensors runs/001-split/network-final.safetensors ||
     fail "a resumed run differs from a straight one"
 
+# --device cuda without a usable GPU (or in a build without CUDA): a clear error, and no run folder
+if ! nvidia-smi > /dev/null 2>&1; then
+    if "$P" train "${S[@]}" --config rsna-512 --total-kimg 0.1 --desc gpu --device cuda 2> err.txt; then
+        fail "--device cuda trained without a GPU"
+    fi
+    grep -q -- "--device cuda\|on cuda" err.txt || fail "--device cuda's error: $(cat err.txt)"
+    ! ls -d runs/*-gpu > /dev/null 2>&1 || fail "a failed --device cuda left a run folder"
+fi
+
 R=runs/000-straight
 for f in config.json log.txt metrics.jsonl reals.png fakes000000.png fakes000003.png losses.png network-final.safetensors _finished.txt; do
     [ -s "$R/$f" ] || fail "missing $R/$f"
