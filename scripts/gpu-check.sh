@@ -21,6 +21,11 @@ args=(-DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_COMPILER="$nvcc_bin" -DPGG_WITH_CU
       -DPGGAN_WIDTHS=Official -DPGGAN_CUDA_WIDTHS=Official -DPGGAN_CHANNELS=1)
 if [ -d build/gpu-deps/usr ]; then
   deps=$PWD/build/gpu-deps/usr
+  old=$(cat build/gpu-deps/prefix)
+  if [ "$old" != "$deps" ]; then # gathered in another checkout location: rewrite the package files' paths
+    grep -rl "$old" "$deps/lib" "$deps/share" 2>/dev/null | while read -r f; do sed -i "s|$old|$deps|g" "$f"; done
+    echo "$deps" > build/gpu-deps/prefix
+  fi
   args+=(-DCMAKE_PREFIX_PATH="$deps" -DSTB_INCLUDE_DIR="$deps/include/stb" -DSTB_LIBRARY="$deps/lib/libstb.so")
   export LD_LIBRARY_PATH="$deps/lib:${LD_LIBRARY_PATH:-}"
 fi
