@@ -320,6 +320,17 @@ TEST_CASE("cuda: the caching allocator makes a repeated step call cudaMalloc no 
     CHECK(cuda_runtime::cache_stats().bytes_cached > 0);
 }
 
+TEST_CASE("cuda: non-finite values are found, as on the CPU", "[gpu]") {
+    Tensor<float> a = random_cpu<float>({3, 1000}, 700), b = random_cpu<float>({77}, 701);
+    for (float bad : {0.0f, std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity()}) {
+        if (bad != 0.0f) b.data()[50] = bad;
+        const Tensor<float, cuda> ga = to<cuda>(a), gb = to<cuda>(b);
+        const bool want = Executor<cpu>::all_finite<float>({&a, &b});
+        CHECK(want == (bad == 0.0f));
+        CHECK(Executor<cuda>::all_finite<float>({&ga, &gb}) == want);
+    }
+}
+
 TEST_CASE("cuda: failures name the call and the library's message", "[gpu]") {
     try {
         Tensor<float, cuda> huge({index_t(1) << 20, index_t(1) << 20, 4, 1}); // 16 TiB

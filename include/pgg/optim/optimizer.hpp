@@ -11,12 +11,12 @@ namespace pgg::optim {
 template <class T, class D>
 using ParameterList = std::vector<nn::Parameter<T, D>>;
 
-// True when every gradient is finite. A NaN or Inf anywhere makes the sum of squares non-finite.
+// True when every gradient is finite: one pass per gradient and, on a GPU, one wait for the answer.
 template <class T, class D>
 bool gradients_finite(const ParameterList<T, D>& params) {
-    for (const auto& p : params)
-        if (p.grad.numel() && !std::isfinite(double(sum_sq(p.grad)))) return false;
-    return true;
+    std::vector<const Tensor<T, D>*> grads;
+    for (const auto& p : params) grads.push_back(&p.grad);
+    return Executor<D>::all_finite(grads);
 }
 
 // One zero-filled tensor per parameter (optimiser moments, averages).

@@ -107,6 +107,14 @@ struct Executor<cpu> {
         }
     }
 
+    // True when no element of the tensors is NaN or Inf (a non-finite value makes the sum of squares so).
+    template <class T>
+    static bool all_finite(const std::vector<const Tensor<T, cpu>*>& tensors) {
+        for (const auto* t : tensors)
+            if (t->numel() && !std::isfinite(double(sum_sq(*t)))) return false;
+        return true;
+    }
+
     // Over every element: returns the value (in the expression's element type).
     template <ReduceOp Op, class E>
     static typename E::value_type reduce_all(const Reduction<Op, Axis::all, E>& r) {

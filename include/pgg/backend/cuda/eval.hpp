@@ -95,10 +95,32 @@ __global__ void reduce_over_channels_kernel(const E e, index_t N, index_t C, ind
     }
 }
 
+// Sets *flag when an element is NaN or Inf (every writer writes 1: the race is harmless).
+template <class T>
+__global__ void nonfinite_kernel(const T* p, index_t n, int* flag) {
+    for (index_t k = index_t(blockIdx.x) * blockDim.x + threadIdx.x; k < n; k += index_t(blockDim.x) * gridDim.x)
+        if (!::isfinite(p[k])) *flag = 1;
+}
+
 } // namespace cuda_detail
 
 template <>
 struct Executor<cuda> {
+    // True when no element of the tensors is NaN or Inf: a kernel per tensor into one flag, one wait.
+    template <class T>
+    static bool all_finite(const std::vector<const Tensor<T, cuda>*>& tensors) {
+        using namespace cuda_detail;
+        Tensor<int, cuda> flag({1});
+        for (const auto* t : tensors) {
+            if (!t->numel()) continue;
+            nonfinite_kernel<<<grid_for(t->numel()), block_threads, 0, stream()>>>(t->data(), t->numel(), flag.data());
+            PGG_CUDA_LAUNCHED("nonfinite_kernel");
+        }
+        int any = 0;
+        Transfer<cuda, cpu>::copy(&any, flag.data(), sizeof(int));
+        return any == 0;
+    }
+
     template <class T, class E>
     static void assign(Tensor<T, cuda>& dst, const E& e) {
         const index_t n = dst.numel();
