@@ -29,18 +29,24 @@ if [ -d build/gpu-deps/usr ]; then
   args+=(-DCMAKE_PREFIX_PATH="$deps" -DSTB_INCLUDE_DIR="$deps/include/stb" -DSTB_LIBRARY="$deps/lib/libstb.so")
   export LD_LIBRARY_PATH="$deps/lib:${LD_LIBRARY_PATH:-}"
 fi
-log "configure"
-cmake -S . -B build/gpu "${args[@]}" > "$out/configure.txt" 2>&1 || { tail -30 "$out/configure.txt"; exit 1; }
-log "build"
-cmake --build build/gpu -j "$(nproc)" --target pgg_gpu_tests bench_cuda > "$out/build.txt" 2>&1 || { grep -E "error" "$out/build.txt" | head -40; exit 1; }
+bin=build/gpu
+if [ -n "${PGG_PREBUILT:-}" ]; then # binaries built elsewhere (tests/pgg_gpu_tests, benchmarks/bench_cuda below it)
+  bin=$PGG_PREBUILT
+  log "using the binaries in $bin"
+else
+  log "configure"
+  cmake -S . -B build/gpu "${args[@]}" > "$out/configure.txt" 2>&1 || { tail -30 "$out/configure.txt"; exit 1; }
+  log "build"
+  cmake --build build/gpu -j "$(nproc)" --target pgg_gpu_tests bench_cuda > "$out/build.txt" 2>&1 || { grep -E "error" "$out/build.txt" | head -40; exit 1; }
+fi
 
 log "GPU tests"
-build/gpu/tests/pgg_gpu_tests -r compact > "$out/tests.txt" 2>&1
+"$bin/tests/pgg_gpu_tests" -r compact > "$out/tests.txt" 2>&1
 tests_rc=$?
 tail -5 "$out/tests.txt"
 
 log "GPU benchmarks"
-build/gpu/benchmarks/bench_cuda --benchmark_out="$out/bench_cuda.json" --benchmark_out_format=json > "$out/bench_cuda.txt" 2>&1
+"$bin/benchmarks/bench_cuda" --benchmark_out="$out/bench_cuda.json" --benchmark_out_format=json > "$out/bench_cuda.txt" 2>&1
 bench_rc=$?
 log "PyTorch peer"
 python3 benchmarks/torch_pggan_step.py --device cuda --min-time 1 > "$out/torch_fp32.txt" 2>&1
