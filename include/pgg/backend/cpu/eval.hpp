@@ -16,18 +16,19 @@ namespace cpu_detail {
 template <class T>
 using acc_t = std::conditional_t<std::is_same_v<T, long double>, long double, double>;
 
+// The fold of each ReduceOp, also used by the CUDA reduction kernels (host and device).
 template <ReduceOp Op, class A>
-inline A reduce_identity() {
+PGG_HD inline A reduce_identity() {
     return Op == ReduceOp::max ? -std::numeric_limits<A>::infinity() : A(0);
 }
 template <ReduceOp Op, class A>
-PGG_INLINE A reduce_step(A acc, A v) {
+PGG_HD PGG_INLINE A reduce_step(A acc, A v) {
     if constexpr (Op == ReduceOp::max) return v > acc ? v : acc;
     else if constexpr (Op == ReduceOp::sum_sq) return acc + v * v;
     else return acc + v;
 }
 template <ReduceOp Op, class A>
-PGG_INLINE A reduce_combine(A a, A b) {
+PGG_HD PGG_INLINE A reduce_combine(A a, A b) {
     if constexpr (Op == ReduceOp::max) return b > a ? b : a;
     else return a + b;
 }

@@ -18,12 +18,30 @@ void require_nchw_pair(const Tensor<T, D>& big, const Tensor<T, D>& small, const
     PGG_CHECK(big.n() == small.n() && big.c() == small.c() && big.h() == 2 * small.h() && big.w() == 2 * small.w(), what,
               ": ", big.shape(), " is not twice ", small.shape(), " in height and width");
 }
-template <class T>
-Tensor<T, cpu>& half_size(const Tensor<T, cpu>& x, Tensor<T, cpu>& y, const char* what) {
+template <class T, class D>
+Tensor<T, D>& half_size(const Tensor<T, D>& x, Tensor<T, D>& y, const char* what) {
     PGG_CHECK(x.rank() == 4 && x.h() % 2 == 0 && x.w() % 2 == 0, what, ": input ", x.shape(), " needs even height and width");
-    if (y.shape().empty()) y = Tensor<T, cpu>({x.n(), x.c(), x.h() / 2, x.w() / 2});
+    if (y.shape().empty()) y = Tensor<T, D>({x.n(), x.c(), x.h() / 2, x.w() / 2});
     require_nchw_pair(x, y, what);
     return y;
+}
+template <class T, class D>
+void require_resize_pair(const Tensor<T, D>& x, const Tensor<T, D>& y, const char* what) {
+    PGG_CHECK(x.rank() == 4 && y.rank() == 4 && x.n() == y.n() && x.c() == y.c() && x.h() > 0 && x.w() > 0, what,
+              ": NCHW tensors with equal N and C expected, got ", x.shape(), " and ", y.shape());
+}
+// out = [a, b]'s checks; out is allocated when empty.
+template <class T, class D>
+void prepare_concat(const Tensor<T, D>& a, const Tensor<T, D>& b, Tensor<T, D>& out) {
+    PGG_CHECK(a.rank() == 4 && b.rank() == 4 && a.n() == b.n() && a.h() == b.h() && a.w() == b.w(),
+              "concat_channels: ", a.shape(), " and ", b.shape(), " differ outside the channels");
+    const Shape s{a.n(), a.c() + b.c(), a.h(), a.w()};
+    if (out.shape().empty()) out = Tensor<T, D>(s);
+    PGG_CHECK(out.shape() == s, "concat_channels: output ", out.shape(), " expected ", s);
+}
+template <class T, class D>
+void require_concat_split(const Tensor<T, D>& dout, const Tensor<T, D>& da, const Tensor<T, D>& db) {
+    cpu_detail::require_concat_split(dout, da, db);
 }
 // fn(plane) over the N*C planes in parallel.
 template <class F>
@@ -140,8 +158,7 @@ void upsample2x_backward(const Tensor<T, cpu>& dy, Tensor<T, cpu>& dx, T beta = 
 // align_corners=False, no antialiasing): for enlarging and mild shrinking.
 template <class T>
 void resize_bilinear(const Tensor<T, cpu>& x, Tensor<T, cpu>& y) {
-    PGG_CHECK(x.rank() == 4 && y.rank() == 4 && x.n() == y.n() && x.c() == y.c() && x.h() > 0 && x.w() > 0,
-              "resize_bilinear: NCHW tensors with equal N and C expected, got ", x.shape(), " and ", y.shape());
+    cpu_detail::require_resize_pair(x, y, "resize_bilinear");
     const index_t H = x.h(), W = x.w(), Ho = y.h(), Wo = y.w();
     auto coord = [](index_t o, index_t in, index_t out, index_t& i0, index_t& i1, double& f) {
         double s = (o + 0.5) * double(in) / double(out) - 0.5;
@@ -173,8 +190,7 @@ void resize_bilinear(const Tensor<T, cpu>& x, Tensor<T, cpu>& y) {
 // covers. The right filter for shrinking (no aliasing); for integer factors it is plain block averaging.
 template <class T>
 void resize_area(const Tensor<T, cpu>& x, Tensor<T, cpu>& y) {
-    PGG_CHECK(x.rank() == 4 && y.rank() == 4 && x.n() == y.n() && x.c() == y.c() && x.h() > 0 && x.w() > 0,
-              "resize_area: NCHW tensors with equal N and C expected, got ", x.shape(), " and ", y.shape());
+    cpu_detail::require_resize_pair(x, y, "resize_area");
     const index_t H = x.h(), W = x.w(), Ho = y.h(), Wo = y.w();
     struct Span {
         index_t first;
@@ -212,11 +228,7 @@ void resize_area(const Tensor<T, cpu>& x, Tensor<T, cpu>& y) {
 // out = [a, b] along channels.
 template <class T>
 void concat_channels(const Tensor<T, cpu>& a, const Tensor<T, cpu>& b, Tensor<T, cpu>& out) {
-    PGG_CHECK(a.rank() == 4 && b.rank() == 4 && a.n() == b.n() && a.h() == b.h() && a.w() == b.w(),
-              "concat_channels: ", a.shape(), " and ", b.shape(), " differ outside the channels");
-    const Shape s{a.n(), a.c() + b.c(), a.h(), a.w()};
-    if (out.shape().empty()) out = Tensor<T, cpu>(s);
-    PGG_CHECK(out.shape() == s, "concat_channels: output ", out.shape(), " expected ", s);
+    cpu_detail::prepare_concat(a, b, out);
     const index_t na = a.numel() / a.n(), nb = b.numel() / b.n();
 #pragma omp parallel for schedule(static) if (out.numel() >= cpu_detail::parallel_grain)
     for (index_t n = 0; n < a.n(); ++n) {
@@ -227,9 +239,7 @@ void concat_channels(const Tensor<T, cpu>& a, const Tensor<T, cpu>& b, Tensor<T,
 // Splits the gradient of a concatenation: da = dout[:, :Ca] + beta * da, db likewise.
 template <class T>
 void concat_channels_backward(const Tensor<T, cpu>& dout, Tensor<T, cpu>& da, Tensor<T, cpu>& db, T beta = T(0)) {
-    PGG_CHECK(dout.rank() == 4 && da.rank() == 4 && db.rank() == 4 && dout.c() == da.c() + db.c() &&
-                  dout.numel() == da.numel() + db.numel(),
-              "concat_channels_backward: ", dout.shape(), " is not ", da.shape(), " + ", db.shape(), " along channels");
+    cpu_detail::require_concat_split(dout, da, db);
     const index_t na = da.numel() / da.n(), nb = db.numel() / db.n();
 #pragma omp parallel for schedule(static) if (dout.numel() >= cpu_detail::parallel_grain)
     for (index_t n = 0; n < dout.n(); ++n) {

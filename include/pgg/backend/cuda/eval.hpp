@@ -2,13 +2,13 @@
 // Executor<cuda>: an expression is evaluated by one kernel instantiated from its type (the same node
 // objects as on the CPU, read through their flat operator[]); reductions accumulate in double within a
 // block and combine the blocks' partial results in a fixed order, so results do not depend on timing.
-#include <math_constants.h>
-
 #include <algorithm>
 #include <limits>
 
 #include "../../core/ops.hpp"
+#include "../cpu/eval.hpp"
 #include "allocator.hpp"
+#include "launch.hpp"
 #include "transfer.hpp"
 
 namespace pgg {
@@ -17,24 +17,11 @@ namespace cuda_detail {
 
 template <class T, class E>
 __global__ void assign_kernel(T* out, const E e, index_t n) {
-    for (index_t k = index_t(blockIdx.x) * blockDim.x + threadIdx.x; k < n; k += index_t(blockDim.x) * gridDim.x) out[k] = e[k];
+    PGG_GRID_LOOP(k, n) out[k] = e[k];
 }
 
-template <ReduceOp Op>
-__device__ __forceinline__ double reduce_identity() {
-    return Op == ReduceOp::max ? -CUDART_INF : 0.0;
-}
-template <ReduceOp Op>
-__device__ __forceinline__ double reduce_step(double acc, double v) {
-    if constexpr (Op == ReduceOp::max) return v > acc ? v : acc;
-    else if constexpr (Op == ReduceOp::sum_sq) return acc + v * v;
-    else return acc + v;
-}
-template <ReduceOp Op>
-__device__ __forceinline__ double reduce_combine(double a, double b) {
-    if constexpr (Op == ReduceOp::max) return b > a ? b : a;
-    else return a + b;
-}
+using cpu_detail::reduce_combine, cpu_detail::reduce_identity, cpu_detail::reduce_step; // accumulating in double
+
 // Combines the block's per-thread values; thread 0 gets the result. blockDim.x must be block_threads.
 template <ReduceOp Op>
 __device__ double block_reduce(double v) {
@@ -42,7 +29,7 @@ __device__ double block_reduce(double v) {
     part[threadIdx.x] = v;
     __syncthreads();
     for (int s = block_threads / 2; s > 0; s /= 2) {
-        if (int(threadIdx.x) < s) part[threadIdx.x] = reduce_combine<Op>(part[threadIdx.x], part[threadIdx.x + s]);
+        if (int(threadIdx.x) < s) part[threadIdx.x] = reduce_combine<Op, double>(part[threadIdx.x], part[threadIdx.x + s]);
         __syncthreads();
     }
     return part[0];
@@ -51,17 +38,16 @@ __device__ double block_reduce(double v) {
 // Stage 1 of a full reduction: block b folds a grid-stride share of the elements into partial[b].
 template <ReduceOp Op, class E>
 __global__ void reduce_all_kernel(const E e, index_t n, double* partial) {
-    double acc = reduce_identity<Op>();
-    for (index_t k = index_t(blockIdx.x) * blockDim.x + threadIdx.x; k < n; k += index_t(blockDim.x) * gridDim.x)
-        acc = reduce_step<Op>(acc, double(e[k]));
+    double acc = reduce_identity<Op, double>();
+    PGG_GRID_LOOP(k, n) acc = reduce_step<Op, double>(acc, double(e[k]));
     acc = block_reduce<Op>(acc);
     if (threadIdx.x == 0) partial[blockIdx.x] = acc;
 }
 // Stage 2: one block combines the partial results (already folded, so combine, not step).
 template <ReduceOp Op>
 __global__ void reduce_partials_kernel(const double* partial, int count, double scale, double* out) {
-    double acc = reduce_identity<Op>();
-    for (int k = threadIdx.x; k < count; k += blockDim.x) acc = reduce_combine<Op>(acc, partial[k]);
+    double acc = reduce_identity<Op, double>();
+    for (int k = threadIdx.x; k < count; k += blockDim.x) acc = reduce_combine<Op, double>(acc, partial[k]);
     acc = block_reduce<Op>(acc);
     if (threadIdx.x == 0) out[0] = acc * scale;
 }
@@ -70,8 +56,8 @@ __global__ void reduce_partials_kernel(const double* partial, int count, double 
 template <ReduceOp Op, class T, class E>
 __global__ void reduce_per_sample_kernel(const E e, index_t C, index_t inner, double scale, T* out) {
     const index_t n = blockIdx.x, count = C * inner;
-    double acc = reduce_identity<Op>();
-    for (index_t k = threadIdx.x; k < count; k += blockDim.x) acc = reduce_step<Op>(acc, double(e.at(n * C + k / inner, k % inner)));
+    double acc = reduce_identity<Op, double>();
+    for (index_t k = threadIdx.x; k < count; k += blockDim.x) acc = reduce_step<Op, double>(acc, double(e.at(n * C + k / inner, k % inner)));
     acc = block_reduce<Op>(acc);
     if (threadIdx.x == 0) out[n] = T(acc * scale);
 }
@@ -79,18 +65,18 @@ __global__ void reduce_per_sample_kernel(const E e, index_t C, index_t inner, do
 template <ReduceOp Op, class T, class E>
 __global__ void reduce_per_channel_kernel(const E e, index_t N, index_t C, index_t inner, double scale, T* out) {
     const index_t c = blockIdx.x, count = N * inner;
-    double acc = reduce_identity<Op>();
-    for (index_t k = threadIdx.x; k < count; k += blockDim.x) acc = reduce_step<Op>(acc, double(e.at((k / inner) * C + c, k % inner)));
+    double acc = reduce_identity<Op, double>();
+    for (index_t k = threadIdx.x; k < count; k += blockDim.x) acc = reduce_step<Op, double>(acc, double(e.at((k / inner) * C + c, k % inner)));
     acc = block_reduce<Op>(acc);
     if (threadIdx.x == 0) out[c] = T(acc * scale);
 }
 // One thread per (sample, pixel): folds over the channels.
 template <ReduceOp Op, class T, class E>
 __global__ void reduce_over_channels_kernel(const E e, index_t N, index_t C, index_t inner, double scale, T* out) {
-    for (index_t k = index_t(blockIdx.x) * blockDim.x + threadIdx.x; k < N * inner; k += index_t(blockDim.x) * gridDim.x) {
+    PGG_GRID_LOOP(k, N * inner) {
         const index_t n = k / inner, i = k % inner;
-        double acc = reduce_identity<Op>();
-        for (index_t c = 0; c < C; ++c) acc = reduce_step<Op>(acc, double(e.at(n * C + c, i)));
+        double acc = reduce_identity<Op, double>();
+        for (index_t c = 0; c < C; ++c) acc = reduce_step<Op, double>(acc, double(e.at(n * C + c, i)));
         out[k] = T(acc * scale);
     }
 }
@@ -98,8 +84,7 @@ __global__ void reduce_over_channels_kernel(const E e, index_t N, index_t C, ind
 // Sets *flag when an element is NaN or Inf (every writer writes 1: the race is harmless).
 template <class T>
 __global__ void nonfinite_kernel(const T* p, index_t n, int* flag) {
-    for (index_t k = index_t(blockIdx.x) * blockDim.x + threadIdx.x; k < n; k += index_t(blockDim.x) * gridDim.x)
-        if (!::isfinite(p[k])) *flag = 1;
+    PGG_GRID_LOOP(k, n) if (!::isfinite(p[k])) *flag = 1;
 }
 
 } // namespace cuda_detail

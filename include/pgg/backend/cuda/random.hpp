@@ -3,7 +3,7 @@
 // so a seed gives the same numbers on both devices (uniforms bit for bit; normals up to the last bit of
 // the device's log, sin and cos).
 #include "../../core/random.hpp"
-#include "context.hpp"
+#include "launch.hpp"
 
 namespace pgg {
 
@@ -12,7 +12,7 @@ template <class T, bool Normal>
 __global__ void fill_kernel(T* out, index_t n, const Generator g, T a, T b) {
     constexpr int per = RandomValues<T>::per_block;
     const index_t blocks = (n + per - 1) / per;
-    for (index_t k = index_t(blockIdx.x) * blockDim.x + threadIdx.x; k < blocks; k += index_t(blockDim.x) * gridDim.x) {
+    PGG_GRID_LOOP(k, blocks) {
         T v[per];
         if constexpr (Normal) RandomValues<T>::normal(g, std::uint64_t(k), a, b, v);
         else RandomValues<T>::uniform(g, std::uint64_t(k), a, b, v);

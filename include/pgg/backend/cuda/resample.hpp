@@ -121,19 +121,11 @@ __global__ void concat_backward_kernel(index_t n, const T* dout, T* da, T* db, i
     }
 }
 
-template <class T>
-Tensor<T, cuda>& half_size(const Tensor<T, cuda>& x, Tensor<T, cuda>& y, const char* what) {
-    PGG_CHECK(x.rank() == 4 && x.h() % 2 == 0 && x.w() % 2 == 0, what, ": input ", x.shape(), " needs even height and width");
-    if (y.shape().empty()) y = Tensor<T, cuda>({x.n(), x.c(), x.h() / 2, x.w() / 2});
-    cpu_detail::require_nchw_pair(x, y, what);
-    return y;
-}
-
 } // namespace cuda_detail
 
 template <class T>
 void avg_pool2x_forward(const Tensor<T, cuda>& x, Tensor<T, cuda>& y) {
-    cuda_detail::half_size(x, y, "avg_pool2x_forward");
+    cpu_detail::half_size(x, y, "avg_pool2x_forward");
     cuda_detail::launch(cuda_detail::avg_pool_kernel<T>, y.numel(), "avg_pool_kernel", y.numel(), x.data(), y.data(), y.h(), y.w());
 }
 template <class T>
@@ -144,7 +136,7 @@ void avg_pool2x_backward(const Tensor<T, cuda>& dy, Tensor<T, cuda>& dx, T beta 
 }
 template <class T>
 void max_pool2x_forward(const Tensor<T, cuda>& x, Tensor<T, cuda>& y) {
-    cuda_detail::half_size(x, y, "max_pool2x_forward");
+    cpu_detail::half_size(x, y, "max_pool2x_forward");
     cuda_detail::launch(cuda_detail::max_pool_kernel<T>, y.numel(), "max_pool_kernel", y.numel(), x.data(), y.data(), y.h(), y.w());
 }
 template <class T>
@@ -169,32 +161,24 @@ void upsample2x_backward(const Tensor<T, cuda>& dy, Tensor<T, cuda>& dx, T beta 
 }
 template <class T>
 void resize_bilinear(const Tensor<T, cuda>& x, Tensor<T, cuda>& y) {
-    PGG_CHECK(x.rank() == 4 && y.rank() == 4 && x.n() == y.n() && x.c() == y.c() && x.h() > 0 && x.w() > 0,
-              "resize_bilinear: NCHW tensors with equal N and C expected, got ", x.shape(), " and ", y.shape());
+    cpu_detail::require_resize_pair(x, y, "resize_bilinear");
     cuda_detail::launch(cuda_detail::bilinear_kernel<T>, y.numel(), "bilinear_kernel", y.numel(), x.data(), y.data(), x.h(), x.w(), y.h(),
                         y.w());
 }
 template <class T>
 void resize_area(const Tensor<T, cuda>& x, Tensor<T, cuda>& y) {
-    PGG_CHECK(x.rank() == 4 && y.rank() == 4 && x.n() == y.n() && x.c() == y.c() && x.h() > 0 && x.w() > 0,
-              "resize_area: NCHW tensors with equal N and C expected, got ", x.shape(), " and ", y.shape());
+    cpu_detail::require_resize_pair(x, y, "resize_area");
     cuda_detail::launch(cuda_detail::area_kernel<T>, y.numel(), "area_kernel", y.numel(), x.data(), y.data(), x.h(), x.w(), y.h(), y.w());
 }
 template <class T>
 void concat_channels(const Tensor<T, cuda>& a, const Tensor<T, cuda>& b, Tensor<T, cuda>& out) {
-    PGG_CHECK(a.rank() == 4 && b.rank() == 4 && a.n() == b.n() && a.h() == b.h() && a.w() == b.w(),
-              "concat_channels: ", a.shape(), " and ", b.shape(), " differ outside the channels");
-    const Shape s{a.n(), a.c() + b.c(), a.h(), a.w()};
-    if (out.shape().empty()) out = Tensor<T, cuda>(s);
-    PGG_CHECK(out.shape() == s, "concat_channels: output ", out.shape(), " expected ", s);
+    cpu_detail::prepare_concat(a, b, out);
     cuda_detail::launch(cuda_detail::concat_kernel<T>, out.numel(), "concat_kernel", out.numel(), a.data(), b.data(), out.data(),
                         a.numel() / a.n(), b.numel() / b.n());
 }
 template <class T>
 void concat_channels_backward(const Tensor<T, cuda>& dout, Tensor<T, cuda>& da, Tensor<T, cuda>& db, T beta = T(0)) {
-    PGG_CHECK(dout.rank() == 4 && da.rank() == 4 && db.rank() == 4 && dout.c() == da.c() + db.c() &&
-                  dout.numel() == da.numel() + db.numel(),
-              "concat_channels_backward: ", dout.shape(), " is not ", da.shape(), " + ", db.shape(), " along channels");
+    cpu_detail::require_concat_split(dout, da, db);
     cuda_detail::launch(cuda_detail::concat_backward_kernel<T>, dout.numel(), "concat_backward_kernel", dout.numel(), dout.data(), da.data(),
                         db.data(), da.numel() / da.n(), db.numel() / db.n(), beta);
 }
