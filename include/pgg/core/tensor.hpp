@@ -19,16 +19,11 @@ namespace pgg {
 template <class Device>
 struct Executor;
 
-// Copies bytes from device From to device To: specialised per pair of devices (backend/cuda/ adds the
-// pairs with cuda). Returns once the source may be changed and, for To = cpu, the data has arrived.
+// Copies bytes from device From to another device To: specialised per pair (backend/cuda/ adds the
+// pairs with cuda; within one device, Allocator<Device>::copy). Returns once the source may be changed
+// and, for To = cpu, the data has arrived.
 template <class From, class To>
 struct Transfer;
-template <>
-struct Transfer<cpu, cpu> {
-    static void copy(void* dst, const void* src, std::size_t bytes) {
-        if (bytes) std::memcpy(dst, src, bytes);
-    }
-};
 
 namespace detail {
 template <class Device>
@@ -232,8 +227,7 @@ struct is_tensor<Tensor<T, D>> : std::true_type {};
 template <class To, class T, class From>
 Tensor<T, To> to(const Tensor<T, From>& t) {
     Tensor<T, To> out(t.shape());
-    if constexpr (std::is_same_v<From, To>) out.copy_(t);
-    else Transfer<From, To>::copy(out.data(), t.data(), t.bytes());
+    out.copy_(t); // the same-device or the cross-device copy_
     return out;
 }
 

@@ -2,7 +2,6 @@
 // Copies between host and device memory. Host memory is pageable, so a host-to-device copy returns once
 // the source is read and a device-to-host copy waits until the data has arrived.
 #include "../../core/tensor.hpp"
-#include "allocator.hpp"
 #include "context.hpp"
 
 namespace pgg {
@@ -21,10 +20,6 @@ struct Transfer<cuda, cpu> {
         PGG_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, cuda_detail::stream()));
         PGG_CUDA_CHECK(cudaStreamSynchronize(cuda_detail::stream()));
     }
-};
-template <>
-struct Transfer<cuda, cuda> {
-    static void copy(void* dst, const void* src, std::size_t bytes) { Allocator<cuda>::copy(dst, src, bytes); }
 };
 
 } // namespace pgg
