@@ -85,7 +85,7 @@ public:
                               const StepOptions& o) override {
         PGG_CHECK(host_reals.rank() == 4 && host_reals.c() == C && host_reals.h() == R && host_reals.w() == R, "stage ", R,
                   "x", R, ": reals have shape ", host_reals.shape());
-        const Tensor& reals = on_device(host_reals, reals_);
+        const Tensor& reals = pgg::on_device(host_reals, reals_);
         const index_t N = reals.n();
         const index_t chunks = o.max_per_device > 0 ? (N + o.max_per_device - 1) / o.max_per_device : 1;
         auto chunk = [&](index_t k) { return std::pair{N * k / chunks, N * (k + 1) / chunks}; };
@@ -133,7 +133,7 @@ public:
     void generate(const HostTensor& host_z, HostTensor& images, bool use_gs) override {
         PGG_CHECK(host_z.rank() == 2 && host_z.size(1) == W::latent_size, "generate: latents ", host_z.shape(),
                   " should be (N, ", W::latent_size, ")");
-        const Tensor& z = on_device(host_z, z_in_);
+        const Tensor& z = pgg::on_device(host_z, z_in_);
         GNet& net = use_gs ? gs_ : g_;
         const index_t N = z.size(0), batch = std::max<index_t>(1, 16 * 256 * 256 / (R * R));
         images.resize_({N, C, R, R});
@@ -144,15 +144,6 @@ public:
     }
 
 private:
-    // The host tensor itself on the CPU; else a copy in buf (which keeps its storage from step to step).
-    static const Tensor& on_device(const HostTensor& h, Tensor& buf) {
-        if constexpr (std::is_same_v<Dev, pgg::cpu>) {
-            return h;
-        } else {
-            buf.resize_(h.shape());
-            return buf.copy_(h);
-        }
-    }
     // acc (+)= w * grad for every parameter.
     static void accumulate(const pgg::optim::ParameterList<float, Dev>& params, std::vector<Tensor>& acc, bool first, float w) {
         if (acc.size() != params.size()) {

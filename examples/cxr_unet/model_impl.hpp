@@ -17,20 +17,11 @@ public:
     const pgg::Tensor<float>& forward(const pgg::Tensor<float>& x) override {
         PGG_CHECK(x.rank() == 4 && x.c() == 1 && x.h() % (1 << Depth) == 0 && x.w() % (1 << Depth) == 0, "UNet (depth ",
                   Depth, "): input ", x.shape(), " should be (N, 1, H, W) with H and W multiples of ", 1 << Depth);
-        if constexpr (std::is_same_v<Dev, pgg::cpu>) {
-            return net.forward(x);
-        } else {
-            const DevTensor& y = net.forward(x_.resize_(x.shape()).copy_(x));
-            return logits_.resize_(y.shape()).copy_(y);
-        }
+        return pgg::on_device(net.forward(pgg::on_device(x, x_)), logits_);
     }
     void backward(const pgg::Tensor<float>& dlogits) override {
         DevTensor dx;
-        if constexpr (std::is_same_v<Dev, pgg::cpu>) {
-            net.backward(dlogits, dx, {.input = false, .params = false});
-        } else {
-            net.backward(dy_.resize_(dlogits.shape()).copy_(dlogits), dx, {.input = false, .params = false});
-        }
+        net.backward(pgg::on_device(dlogits, dy_), dx, {.input = false, .params = false});
     }
     void train(bool on) override { net.train(on); }
     void use_adam(const pgg::optim::AdamOptions& o) override {

@@ -231,6 +231,18 @@ Tensor<T, To> to(const Tensor<T, From>& t) {
     return out;
 }
 
+// t itself when it already lives on device To; else its copy in buf, whose storage is kept from call to
+// call (a step's inputs moved to the GPU without a new allocation each time).
+template <class To, class T, class From>
+const Tensor<T, To>& on_device(const Tensor<T, From>& t, Tensor<T, To>& buf) {
+    if constexpr (std::is_same_v<From, To>) {
+        return t;
+    } else {
+        buf.resize_(t.shape());
+        return buf.copy_(t);
+    }
+}
+
 // Tensor -> leaf; anything else is already an expression.
 template <class T, class D>
 Leaf<T, D> as_expr(const Tensor<T, D>& t) {
