@@ -41,7 +41,9 @@ void prepare_concat(const Tensor<T, D>& a, const Tensor<T, D>& b, Tensor<T, D>& 
 }
 template <class T, class D>
 void require_concat_split(const Tensor<T, D>& dout, const Tensor<T, D>& da, const Tensor<T, D>& db) {
-    cpu_detail::require_concat_split(dout, da, db);
+    PGG_CHECK(dout.rank() == 4 && da.rank() == 4 && db.rank() == 4 && dout.c() == da.c() + db.c() &&
+                  dout.numel() == da.numel() + db.numel(),
+              "concat_channels_backward: ", dout.shape(), " is not ", da.shape(), " + ", db.shape(), " along channels");
 }
 // fn(plane) over the N*C planes in parallel.
 template <class F>
