@@ -42,7 +42,8 @@ awk -v d="$dice" 'BEGIN { exit !(d >= 0.90) }' || fail "validation Dice $dice be
 
 # segment: 12 CXRs, a corrupt file and a blank image
 mkdir in
-ls "$CXR/images" | head -12 | while read -r f; do cp "$CXR/images/$f" in/; done
+images=("$CXR"/images/*) # no `ls | head` pipe: under pipefail, ls killed by SIGPIPE failed the script at random
+cp "${images[@]:0:12}" in/
 printf 'not a png' > in/corrupt.png
 /usr/bin/python3 -c "import sys; sys.stdout.buffer.write(b'P5 64 64 255\n' + bytes(64 * 64))" > in/blank.pgm
 "$U" segment --checkpoint straight/best.safetensors --in in --out crops --size 96 --mc-samples 3 > segment.txt ||
