@@ -1,5 +1,5 @@
 // 3x3 convolution (stride 1, padding 1) forward, backward-data and backward-weights at the PG-GAN's
-// shapes: (channels, resolution, batch) from the seed's per-resolution minibatch sizes.
+// shapes: (channels, resolution, batch) from the source study's (rsna-512) per-resolution minibatch sizes.
 #include <pgg/pgg.hpp>
 
 #include "peak.hpp"

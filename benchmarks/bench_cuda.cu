@@ -1,6 +1,6 @@
 // The CUDA backend's speed: cuBLAS SGEMM (the measured peak every other number is a fraction of), the
-// cuDNN convolution passes at PG-GAN shapes, one PG-GAN training step per resolution at the seed's
-// minibatch sizes (Official width, 1 channel; benchmarks/torch_pggan_step.py --device cuda is the
+// cuDNN convolution passes at PG-GAN shapes, one PG-GAN training step per resolution at the source
+// study's (rsna-512) minibatch sizes (Official width, 1 channel; benchmarks/torch_pggan_step.py --device cuda is the
 // peer), generation at 512x512, and the cxr_unet UNet's training step at 256x256 (torch_unet.py
 // --device cuda is its peer). Times are wall-clock with the stream synchronised per iteration.
 // Without a usable GPU the program says so and exits 77.

@@ -1,6 +1,6 @@
 // The multi-resolution dataset (pgg/io/dataset.hpp): images/s when building a 512x512 dataset (levels
 // averaged in float, rounded once, written to disk) and minibatches/s of the memory-mapped reader at
-// each level, plain and fading, at the seed's minibatch sizes. docs/performance.md sets them beside
+// each level, plain and fading, at the source study's (rsna-512) minibatch sizes. docs/performance.md sets them beside
 // the training step's needs.
 #include <pgg/pgg.hpp>
 

@@ -1,4 +1,4 @@
-// Evaluation metrics at the seed's 512x512 gray: images/s of SWD descriptor extraction (Laplacian
+// Evaluation metrics at the source study's 512x512 gray: images/s of SWD descriptor extraction (Laplacian
 // pyramid down to 16x16, 128 patches per level), of the binned SWD path past exact_images, and of MS-SSIM over consecutive pairs, and descriptors/s
 // (per set) of the SWD distance itself (one level, 4 x 128 directions), which with 16384 images per set
 // is the bulk of an SWD evaluation: 2M descriptors per set and level.

@@ -1,5 +1,5 @@
 // One PG-GAN training step (WGAN-GP D step with the exact penalty gradient, G step, Adam, Gs) per
-// resolution at the seed's minibatch sizes, in images per second; benchmarks/torch_pggan_step.py runs
+// resolution at the source study's (rsna-512) minibatch sizes, in images per second; benchmarks/torch_pggan_step.py runs
 // the same step in PyTorch. Networks: stable, 1 channel, width Official (arg 0) or Narrow (arg 1).
 #include <pgg/pgg.hpp>
 

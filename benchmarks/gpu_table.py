@@ -50,7 +50,7 @@ def main():
     print(f"GPU: {context.get('gpu', '?')}; cuBLAS SGEMM peak {float(context.get('sgemm_peak_gflops', 0)):.0f} GFLOP/s")
     print(f"GPU tests: {tests[0]}")
     t32, ttf = torch_rates(out / "torch_fp32.txt"), torch_rates(out / "torch_tf32.txt")
-    print("\nPG-GAN training step (Official width, 1 channel, seed minibatch), images/s")
+    print("\nPG-GAN training step (Official width, 1 channel, rsna-512 minibatch), images/s")
     print(f"{'res':>4} {'batch':>5} | {'pgg fp32':>9} {'torch fp32':>10} {'ratio':>6} | {'pgg tf32':>9} {'torch tf32':>10} {'ratio':>6}")
     days = {0: 0.0, 1: 0.0}
     missing = {0: False, 1: False}

@@ -7,7 +7,7 @@ activation), 1 image channel, stable networks at each resolution.
 
 Run: /usr/bin/python3 benchmarks/torch_pggan_step.py [--threads 2] [--res 4 8 16] [--width official|narrow]
      [--device cpu|cuda] [--tf32]
-Prints images per second at the seed's minibatch sizes. On cuda, float32 convolutions unless --tf32
+Prints images per second at the source study's (rsna-512) minibatch sizes. On cuda, float32 convolutions unless --tf32
 (PyTorch lets cuDNN use TF32 by default; pgg does only when asked), and the timing synchronises. With --generate, the peer of bench_generate
 instead: G's forward pass and the conversion to 8-bit pixels at batch 8 and batch 1.
 """

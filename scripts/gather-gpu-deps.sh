@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Copies the Debian-packaged build dependencies (headers, CMake package files, the few libraries) into
 # build/gpu-deps/usr, for a GPU machine that has CUDA, CMake and PyTorch but no Debian packages and no
-# network: carry build/gpu-deps with the working tree and scripts/gpu-check.sh builds against it.
-# Run here, after scripts/setup.sh. About 20 MB.
+# network: copy build/gpu-deps there together with the checkout and scripts/gpu-check.sh builds against
+# it. Run on a Debian machine, after scripts/setup.sh. About 20 MB.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dest=build/gpu-deps/usr

@@ -6,7 +6,6 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config
   libeigen3-dev          # CPU tensor math
-  libopenblas-openmp-dev # fast SGEMM for the CPU convolutions (docs/performance.md)
   libstb-dev             # PNG/JPEG/BMP/PNM reading and PNG writing
   nlohmann-json3-dev     # manifests, checkpoint headers, configs
   zlib1g-dev             # gzipped IDX files (MNIST, Fashion-MNIST)
@@ -14,6 +13,7 @@ packages=(
   libdcmtk-dev           # DICOM input (optional for pgg, used by cxr_pggan and the tests)
   catch2                 # tests
   libbenchmark-dev       # benchmarks
+  clang-14 libclang-rt-14-dev # libFuzzer and the sanitizers' runtimes (scripts/fuzz.sh)
   python3-numpy          # tests that read pgg files from Python
   dataset-fashion-mnist  # the fashion_mnist example and its test
 )

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what pgg needs, builds the release preset (library, tests, examples, benchmarks) and runs
-# the whole test suite. This is the README's test command and what CI runs.
+# the whole test suite, then the reader tests under the sanitizers and a short fuzzing run of every
+# reader. This is the README's test command and what CI runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -11,10 +12,22 @@ if [ -z "$nvcc" ] && [ -x /usr/local/cuda/bin/nvcc ]; then nvcc=/usr/local/cuda/
 if [ -n "$nvcc" ]; then
   cuda=(-DPGG_WITH_CUDA=ON -DCMAKE_CUDA_COMPILER="$nvcc")
   echo "test: with the CUDA backend ($nvcc)"
+elif [ "${PGG_REQUIRE_CUDA:-0}" = 1 ]; then
+  echo "test: PGG_REQUIRE_CUDA=1 but no nvcc was found (on PATH or in /usr/local/cuda/bin)" >&2
+  exit 1
 else
   cuda=(-DPGG_WITH_CUDA=OFF)
-  echo "test: no nvcc found: the CUDA backend is not compiled"
+  echo "test: no nvcc found: the CUDA backend is not compiled (PGG_REQUIRE_CUDA=1 makes this an error)"
 fi
 cmake --preset release -DPGG_BUILD_TESTS=ON -DPGG_BUILD_EXAMPLES=ON -DPGG_BUILD_BENCHMARKS=ON "${cuda[@]}"
 cmake --build --preset release -j "$(nproc)"
 ctest --preset release
+
+# Sanitizers: the unit tests of everything that reads or holds outside data, under ASan and UBSan
+# (any report fails: the preset does not recover); the whole suite is `cmake --build --preset asan`.
+cmake --preset asan -DPGG_BUILD_EXAMPLES=OFF -DPGG_BUILD_BENCHMARKS=OFF -DPGG_WITH_CUDA=OFF
+cmake --build --preset asan --target pgg_tests_io -j "$(nproc)"
+ASAN_OPTIONS=detect_leaks=1 ./build/asan/tests/pgg_tests_io
+
+# Fuzzing: every reader's libFuzzer harness for a short while (docs/reliability.md; long campaigns by hand).
+bash scripts/fuzz.sh "${PGG_FUZZ_SECONDS:-20}"

@@ -5,15 +5,21 @@ Usage: read_safetensors.py FILE.safetensors FILE.npy"""
 import json
 import struct
 import sys
+import zlib
 
 import numpy as np
 
 path = sys.argv[1]
 with open(path, "rb") as f:
-    (n,) = struct.unpack("<Q", f.read(8))
-    header = json.loads(f.read(n))
-    data = f.read()
+    raw = f.read()
+(n,) = struct.unpack("<Q", raw[:8])
+header = json.loads(raw[8:8 + n])
+data = raw[8 + n:]
+crc = header["__metadata__"].pop("pgg.crc32")
 assert header["__metadata__"] == {"format": "pgg"}, header["__metadata__"]
+# the checksum as docs/io.md defines it: CRC-32 of the file with its own 8 digits read as zeros
+zeroed = raw.replace(b'"pgg.crc32":"' + crc.encode(), b'"pgg.crc32":"00000000', 1)
+assert zlib.crc32(zeroed) == int(crc, 16), (crc, hex(zlib.crc32(zeroed)))
 expected = {"conv.weight": [4, 1, 3, 3], "conv.bias": [4], "fc.weight": [3, 64], "fc.bias": [3]}
 assert set(header) - {"__metadata__"} == set(expected), sorted(header)
 k = 0

@@ -8,6 +8,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <limits>
 #include <random>
 #include <string>
 #include <vector>
@@ -45,16 +46,26 @@ std::vector<double> to_double(const Tensor<T>& t) {
     return std::vector<double>(t.begin(), t.end());
 }
 
-// max |a - b| / (max |b| + floor): a relative error that tolerates tiny values.
+// max |a - b|, or NaN when either side holds a non-finite value: every comparison with NaN (<, <=,
+// ==, >) is false, so a check on a broken result fails whichever way it is written.
+template <class T>
+double max_abs_diff(const Tensor<T>& a, const std::vector<double>& b) {
+    REQUIRE(static_cast<std::size_t>(a.numel()) == b.size());
+    double err = 0;
+    for (std::size_t i = 0; i < b.size(); ++i) {
+        const double d = std::abs(double(a.data()[i]) - b[i]);
+        if (!std::isfinite(d)) return std::numeric_limits<double>::quiet_NaN();
+        err = std::max(err, d);
+    }
+    return err;
+}
+
+// max |a - b| / (max |b| + floor): a relative error that tolerates tiny values; NaN as max_abs_diff.
 template <class T>
 double rel_error(const Tensor<T>& a, const std::vector<double>& b, double floor = 1e-6) {
-    REQUIRE(static_cast<std::size_t>(a.numel()) == b.size());
-    double err = 0, scale = floor;
-    for (std::size_t i = 0; i < b.size(); ++i) {
-        err = std::max(err, std::abs(double(a.data()[i]) - b[i]));
-        scale = std::max(scale, std::abs(b[i]));
-    }
-    return err / scale;
+    double scale = floor;
+    for (double v : b) scale = std::max(scale, std::abs(v));
+    return max_abs_diff(a, b) / scale;
 }
 
 // Direct convolution in double: x (N,Ci,H,W), w (Co,Ci,k,k) -> (N,Co,Ho,Wo).

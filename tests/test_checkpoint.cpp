@@ -101,6 +101,47 @@ TEST_CASE("checkpoint: truncated and corrupt files give clear errors", "[checkpo
     CHECK_THROWS_WITH(io::SafetensorsFile::read((dir / "absent").string()), Catch::Contains("absent: cannot open"));
 }
 
+TEST_CASE("checkpoint: a CRC-32 over every byte refuses any flipped bit; files of other writers need none", "[checkpoint]") {
+    pggtest::TempDir tmp("crc");
+    const fs::path dir = tmp.path, file = dir / "m.safetensors";
+    Net<Model> m;
+    Generator g(2);
+    m.reset_parameters(g);
+    io::SafetensorsWriter w;
+    io::add_network(w, m);
+    w.metadata("note", "some text");
+    w.write(file.string());
+    std::string bytes;
+    {
+        std::ifstream in(file, std::ios::binary);
+        bytes.assign(std::istreambuf_iterator<char>(in), {});
+    }
+    const auto f = io::SafetensorsFile::read(file.string());
+    CHECK(f.has_checksum());
+    CHECK_NOTHROW(f.require_checksum());
+    auto write_raw = [&](const std::string& name, const std::string& content) {
+        std::ofstream(dir / name, std::ios::binary) << content;
+        return (dir / name).string();
+    };
+    const std::uint64_t header = std::uint64_t(static_cast<unsigned char>(bytes[0])) | std::uint64_t(static_cast<unsigned char>(bytes[1])) << 8;
+    const std::size_t note = bytes.find("some text"), crc = bytes.find("\"pgg.crc32\":\"") + 13;
+    REQUIRE(note < 8 + header);
+    // one bit: in the last and the first bytes of data, in a metadata value, in the JSON's syntax, in the checksum
+    for (std::size_t at : {bytes.size() - 3, std::size_t(8 + header + 1), note + 2, std::size_t(9), crc + 3}) {
+        std::string flipped = bytes;
+        flipped[at] = char(flipped[at] ^ 0x04);
+        INFO("bit flipped at byte " << at << " of " << bytes.size());
+        CHECK_THROWS_WITH(io::SafetensorsFile::read(write_raw("flipped", flipped)), Catch::Contains("flipped: corrupt"));
+    }
+    // a file without the entry (as another writer makes it) reads, but is no pgg checkpoint
+    std::string plain = bytes;
+    const std::size_t key = plain.find("\"pgg.crc32\"");
+    plain.replace(key, 11, "\"xyz.crc32\""); // same length: the offsets stay valid
+    const auto other = io::SafetensorsFile::read(write_raw("other", plain));
+    CHECK_FALSE(other.has_checksum());
+    CHECK_THROWS_WITH(other.require_checksum(), Catch::Contains("other: no 'pgg.crc32' checksum"));
+}
+
 TEST_CASE("checkpoint: writes are atomic", "[checkpoint]") {
     pggtest::TempDir tmp("ckpt");
     const fs::path dir = tmp.path;
@@ -128,4 +169,47 @@ TEST_CASE("checkpoint: write files for the numpy reader", "[.][write-for-python]
     Tensor<std::uint8_t> levels({3, 1, 4, 4});
     for (index_t i = 0; i < levels.numel(); ++i) levels.data()[i] = std::uint8_t(i);
     io::write_npy(PGG_TEST_BINARY_DIR "/numpy_check.npy", levels);
+}
+
+// Regressions from fuzz/ (docs/reliability.md).
+TEST_CASE("safetensors: numbers out of range in the header are errors, not undefined behaviour (fuzz)", "[checkpoint][fuzz]") {
+    pggtest::TempDir tmp("ckpt_fuzz");
+    auto write = [&](const std::string& name, const std::string& header, const std::string& data = "") {
+        std::string len(8, '\0');
+        for (int i = 0; i < 8; ++i) len[std::size_t(i)] = char((header.size() >> (8 * i)) & 0xff);
+        std::ofstream(tmp / name, std::ios::binary) << len << header << data;
+        return tmp / name;
+    };
+    // a shape of 2^64 bytes wrapped to 0 and matched offsets [0, 0]: accepted
+    CHECK_THROWS_WITH(io::SafetensorsFile::read(write("wrap", R"({"a": {"dtype": "U8", "shape": [4611686018427387904, 4], "data_offsets": [0, 0]}})")),
+                      Catch::Contains("wrap: tensor 'a': shape [4611686018427387904, 4] holds more than 2^64 bytes"));
+    // 1.5e300 and 1e30 were converted to integers with undefined behaviour
+    CHECK_THROWS_WITH(io::SafetensorsFile::read(write("float_dim", R"({"a": {"dtype": "U8", "shape": [1.5e300], "data_offsets": [0, 0]}})")),
+                      Catch::Contains("float_dim: tensor 'a': malformed entry: dimension 1.5e+300 is not an integer"));
+    CHECK_THROWS_WITH(io::SafetensorsFile::read(write("float_off", R"({"a": {"dtype": "U8", "shape": [2], "data_offsets": [1e30, 1]}})")),
+                      Catch::Contains("float_off: tensor 'a': malformed entry: data_offsets"));
+    CHECK_THROWS_WITH(io::SafetensorsFile::read(write("neg", R"({"a": {"dtype": "U8", "shape": [-2], "data_offsets": [0, 2]}})", "xx")),
+                      Catch::Contains("neg: tensor 'a': negative dimension"));
+    CHECK_THROWS_WITH(io::SafetensorsFile::read(write("str", R"({"a": {"dtype": 3, "shape": [2], "data_offsets": [0, 2]}})", "xx")),
+                      Catch::Contains("str: tensor 'a': malformed entry: dtype is not a string"));
+    const auto ok = io::SafetensorsFile::read(write("ok", R"({"a": {"dtype": "U8", "shape": [2], "data_offsets": [0, 2]}})", "xy"));
+    CHECK(ok.tensors().at("a").end == 2);
+}
+
+TEST_CASE("checkpoint: Adam's step count must be a whole count (fuzz)", "[checkpoint][fuzz]") {
+    pggtest::TempDir tmp("ckpt_fuzz");
+    Net<Model> m;
+    optim::Adam<float> adam(parameters(m));
+    for (const std::string steps : {"-5", "12abc", "99999999999999999999999", ""}) {
+        io::SafetensorsWriter w;
+        io::add_adam(w, adam, "adam_G.");
+        w.metadata("adam_G.steps", steps); // overrides what add_adam wrote
+        w.write(tmp / "a.safetensors");
+        optim::Adam<float> back(parameters(m));
+        back.set_steps(3);
+        // std::stol took "-5" as -5 (a negative bias correction) and "12abc" as 12
+        CHECK_THROWS_WITH(io::load_adam(io::SafetensorsFile::read(tmp / "a.safetensors"), back, "adam_G."),
+                          Catch::Contains("metadata 'adam_G.steps' = '" + steps + "' is not a step count"));
+        CHECK(back.steps() == 3);
+    }
 }

@@ -115,3 +115,29 @@ TEST_CASE("dataset: bad input is reported and leaves no partial output", "[io][d
     CHECK_THROWS_WITH(io::Dataset(tmp / "ds"), Catch::Contains("manifest.json: corrupt manifest"));
     CHECK_THROWS_WITH(io::Dataset(tmp / "nothing"), Catch::Contains("not a pgg dataset folder"));
 }
+
+// Regressions from fuzz/ (docs/reliability.md): manifests that disagree with their files.
+TEST_CASE("dataset: manifest numbers and the labels file are checked (fuzz)", "[io][dataset][fuzz]") {
+    pggtest::TempDir tmp("ds_fuzz");
+    write_dataset(tmp / "ds", random_images(3, 8, 5), 1);
+    const std::string manifest = fs::path(tmp / "ds") / "manifest.json";
+    std::ifstream in(manifest);
+    const nlohmann::json good = nlohmann::json::parse(in);
+    auto with = [&](const std::string& key, const nlohmann::json& value) {
+        nlohmann::json m = good;
+        m[key] = value;
+        std::ofstream(manifest) << m.dump();
+        return tmp / "ds";
+    };
+    // a labels file with fewer labels than images was accepted, and label(i) read past its end
+    io::write_npy(fs::path(tmp / "ds") / "short.npy", std::vector<std::int32_t>{0, 1}.data(), {2});
+    CHECK_THROWS_WITH(io::Dataset(with("labels", "short.npy")), Catch::Contains("short.npy: labels of shape (2) for 3 images"));
+    // 1e300 and 1e10 were converted to integers with undefined behaviour; 8.5 was read as 8
+    CHECK_THROWS_WITH(io::Dataset(with("count", 1e300)), Catch::Contains("manifest.json: count is 1e+300, not an integer"));
+    CHECK_THROWS_WITH(io::Dataset(with("channels", 1e10)), Catch::Contains("manifest.json: channels is 10000000000.0, not an integer"));
+    CHECK_THROWS_WITH(io::Dataset(with("resolution", 8.5)), Catch::Contains("manifest.json: resolution is 8.5, not an integer"));
+    CHECK_THROWS_WITH(io::Dataset(with("levels", {8, 4.7})), Catch::Contains("manifest.json: a level is 4.7, not an integer"));
+    // a dataset of no images drew index -1 in minibatch()
+    CHECK_THROWS_WITH(io::Dataset(with("count", 0)), Catch::Contains("manifest.json: count is 0, not an integer in [1,"));
+    CHECK(io::Dataset(with("labels", "labels.npy")).size() == 3);
+}

@@ -138,3 +138,37 @@ TEST_CASE("write DICOM files for the dataset tool", "[.write-dicoms]") {
     write_dicom(std::string(out) + "/d.dcm", {.jpeg = true}, ramp(64, 128));
     write_dicom(std::string(out) + "/nopixels.dcm", {.pixel_data = false}, {});
 }
+
+// Regression from fuzz/ (docs/reliability.md): DCMTK 3.6.7 loops forever on a TEM marker (FF 01) met
+// before the JPEG frame header while it scans the first fragment for the bit depth.
+TEST_CASE("DICOM: a JPEG fragment that would hang DCMTK is refused (fuzz)", "[dicom][fuzz]") {
+    pggtest::TempDir dir("dicom_fuzz");
+    write_dicom(dir / "j.dcm", {.jpeg = true}, ramp(64, 200));
+    CHECK(io::read_dicom(dir / "j.dcm").numel() == 64);
+    std::string bytes;
+    {
+        std::ifstream in(dir / "j.dcm", std::ios::binary);
+        bytes.assign(std::istreambuf_iterator<char>(in), {});
+    }
+    const std::size_t soi = bytes.find("\xFF\xD8\xFF");
+    REQUIRE(soi != std::string::npos);
+    bytes[soi + 3] = '\x01'; // the segment after SOI becomes TEM
+    std::ofstream(dir / "tem.dcm", std::ios::binary) << bytes;
+    CHECK_THROWS_WITH(io::read_dicom(dir / "tem.dcm"), Catch::Contains("tem.dcm: corrupt JPEG pixel data (a TEM marker"));
+}
+
+// Regression from fuzz/: 64517 x 43781 pixels claimed by a 412-byte file made DCMTK allocate 2.8 GB.
+TEST_CASE("DICOM: more rows and columns than the file can hold are refused before DCMTK allocates (fuzz)", "[dicom][fuzz]") {
+    pggtest::TempDir dir("dicom_fuzz");
+    write_dicom(dir / "huge.dcm", {.w = 60000, .h = 60000}, ramp(64, 255)); // 64 bytes of pixel data
+    CHECK_THROWS_WITH(io::read_dicom(dir / "huge.dcm"), Catch::Contains("huge.dcm: 60000 x 60000 pixels of 8 bits cannot be stored in its"));
+    write_dicom(dir / "huge16.dcm", {.w = 4000, .h = 4000, .bits_allocated = 16, .bits_stored = 12}, ramp(64, 4095));
+    CHECK_THROWS_WITH(io::read_dicom(dir / "huge16.dcm"), Catch::Contains("4000 x 4000 pixels of 16 bits"));
+    // JPEG data of 1521 x 16 pixels of 64257 samples each: DCMTK went past 2 GB
+    write_dicom(dir / "samples.dcm", {.w = 16, .h = 1521, .jpeg = true}, ramp(16 * 1521, 255));
+    DcmFileFormat file;
+    REQUIRE(file.loadFile((dir / "samples.dcm").c_str()).good());
+    file.getDataset()->putAndInsertUint16(DCM_SamplesPerPixel, 64257);
+    REQUIRE(file.saveFile((dir / "samples.dcm").c_str(), EXS_JPEGProcess1).good());
+    CHECK_THROWS_WITH(io::read_dicom(dir / "samples.dcm"), Catch::Contains("1521 x 16 pixels x 64257 samples (JPEG) cannot be stored"));
+}

@@ -179,3 +179,38 @@ TEST_CASE("pixel norm as one expression with a reduction over channels", "[expr]
             CHECK(acc / 16 == Approx(1.0).epsilon(1e-5));
         }
 }
+
+TEST_CASE("max propagates NaN as NumPy does, and the test comparisons fail on non-finite values", "[expr][reduce]") {
+    const float nan = std::numeric_limits<float>::quiet_NaN(), inf = std::numeric_limits<float>::infinity();
+    for (index_t n : {1, 5, 31, 32, 33, 100000}) // the tail, one lane block, and several threads' worth
+        for (index_t at : {index_t(0), n / 2, n - 1}) {
+            Tensor<float> x = random_tensor<float>({n}, 3);
+            x.data()[at] = nan;
+            INFO("n " << n << ", NaN at " << at);
+            CHECK(std::isnan(max(x)));
+            CHECK(std::isnan(max(abs(x))));
+            Tensor<float> per_sample = max_per_sample(x.reshape({1, n, 1, 1}));
+            CHECK(std::isnan(per_sample.data()[0]));
+            CHECK(std::isnan(sum(x)));
+        }
+    Tensor<float> t = random_tensor<float>({4, 3, 2, 2}, 4), m = max_per_channel(t);
+    CHECK(std::isfinite(max(m)));
+    t.data()[7] = nan; // channel 1 of sample 0
+    m = max_per_channel(t);
+    CHECK(std::isnan(m.data()[1]));
+    CHECK(std::isfinite(m.data()[0]));
+    CHECK(max(Tensor<float>::full({3}, -inf)) == -inf);
+
+    // rel_error and max_abs_diff give NaN, so that no comparison (<, >, ==) can pass
+    const std::vector<double> ref(t.numel(), 0.5);
+    for (float bad : {nan, inf}) {
+        Tensor<float> a = Tensor<float>::full(t.shape(), 0.5f);
+        CHECK(pggtest::rel_error(a, ref) == 0);
+        a.data()[5] = bad;
+        const double e = pggtest::rel_error(a, ref);
+        CHECK_FALSE(e < 1e-6);
+        CHECK_FALSE(e > 1e-6);
+        CHECK_FALSE(e == 0);
+        CHECK(std::isnan(pggtest::max_abs_diff(a, ref)));
+    }
+}

@@ -141,6 +141,118 @@ TEST_CASE("npy: written files map back; bad files are reported", "[io][npy]") {
     CHECK_THROWS_WITH(io::NpyMap<std::uint8_t>(dir / "a.npy"), Catch::Contains("(truncated?)"));
 }
 
+// Regressions from fuzz/ (docs/reliability.md): headers that claimed more than their file holds.
+TEST_CASE("npy: huge, overflowing and long headers are errors naming the file (fuzz)", "[io][npy][fuzz]") {
+    pggtest::TempDir dir("io");
+    auto npy = [&](const std::string& name, const std::string& dict) {
+        std::string h = "\x93NUMPY";
+        h += char(1), h += char(0), h += char(dict.size() & 0xff), h += char(dict.size() >> 8);
+        std::ofstream(dir / name, std::ios::binary) << h << dict;
+        return dir / name;
+    };
+    // a dimension past 2^63 made std::stoll throw std::out_of_range, not pgg::error
+    CHECK_THROWS_WITH(io::NpyMap<std::uint8_t>(npy("big.npy", "{'descr': '|u1', 'fortran_order': False, 'shape': (99999999999999999999,), }")),
+                      Catch::Contains("big.npy: shape (99999999999999999999,)"));
+    // the product overflowed (undefined behaviour); (2^62,) of int32 wrapped to 0 bytes and was accepted
+    CHECK_THROWS_WITH(io::NpyMap<std::uint8_t>(npy("wrap.npy", "{'descr': '|u1', 'fortran_order': False, 'shape': (4294967296, 4294967296, 1), }")),
+                      Catch::Contains("wrap.npy: shape"));
+    CHECK_THROWS_WITH(io::NpyMap<std::int32_t>(npy("zero.npy", "{'descr': '<i4', 'fortran_order': False, 'shape': (4611686018427387904,), }")),
+                      Catch::Contains("zero.npy: shape (4611686018427387904,)"));
+    // a 64 KiB header overflowed the stack in std::regex
+    const std::string long_descr = "{'descr': '" + std::string(65000, 'x') + "', 'fortran_order': False, 'shape': (1,), }";
+    CHECK_THROWS_WITH(io::NpyMap<std::uint8_t>(npy("long.npy", long_descr)), Catch::Contains("long.npy: element type is not |u1"));
+    std::string dims;
+    for (int i = 0; i < 20000; ++i) dims += "1, ";
+    CHECK_THROWS_WITH(io::NpyMap<std::uint8_t>(npy("dims.npy", "{'descr': '|u1', 'fortran_order': False, 'shape': (" + dims + "), }")),
+                      Catch::Contains("dims.npy: holds 0 data bytes, its shape needs 1 (truncated?)"));
+    // numpy's own headers still read
+    auto a = Tensor<std::int32_t>::full({2, 3}, 7);
+    io::write_npy(dir / "ok.npy", a);
+    CHECK(io::NpyMap<std::int32_t>(dir / "ok.npy").shape() == std::vector<index_t>{2, 3});
+}
+
+TEST_CASE("idx: dimensions the file cannot hold are refused before allocating (fuzz)", "[io][idx][fuzz]") {
+    pggtest::TempDir dir("io");
+    auto be32 = [](std::uint32_t v) { return std::string{char(v >> 24), char(v >> 16), char(v >> 8), char(v)}; };
+    auto write = [&](const std::string& name, const std::string& bytes, bool gz) {
+        if (gz) {
+            gzFile f = gzopen((dir / name).c_str(), "wb");
+            REQUIRE(f);
+            gzwrite(f, bytes.data(), unsigned(bytes.size()));
+            gzclose(f);
+        } else {
+            std::ofstream(dir / name, std::ios::binary) << bytes;
+        }
+        return dir / name;
+    };
+    const std::string images = std::string("\0\0\x08\x03", 4) + be32(2) + be32(3) + be32(4) + std::string(24, '\x05');
+    for (bool gz : {false, true}) {
+        const Tensor<std::uint8_t> t = io::read_idx(write(gz ? "ok.gz" : "ok", images, gz));
+        CHECK(t.shape() == Shape{2, 1, 3, 4});
+        CHECK(t.data()[23] == 5);
+    }
+    // 2 GiB claimed by a 8-byte header: allocated, then found missing
+    CHECK_THROWS_WITH(io::read_idx(write("huge", std::string("\0\0\x08\x01", 4) + be32(0x7fffffff), false)),
+                      Catch::Contains("huge: dimensions 2147483647 need 2147483647 data bytes, but the file holds 0"));
+    CHECK_THROWS_WITH(io::read_idx(write("huge.gz", std::string("\0\0\x08\x02", 4) + be32(100000) + be32(30000), true)),
+                      Catch::Contains("huge.gz: dimensions 100000 x 30000 need 3000000000 data bytes, but the file holds at most"));
+    // (2^32 - 1)^3 overflowed Shape's element count (undefined behaviour), and so did 3385444809 x 3385444608 x 0
+    CHECK_THROWS_WITH(io::read_idx(write("wrap", std::string("\0\0\x08\x03", 4) + be32(0xffffffff) + be32(0xffffffff) + be32(0xffffffff), false)),
+                      Catch::Contains("need more than 2^63 data bytes"));
+    CHECK_THROWS_WITH(io::read_idx(write("zero", std::string("\0\0\x08\x03", 4) + be32(0xc9c9c9c9) + be32(0xc9c9c900) + be32(0), false)),
+                      Catch::Contains("need more than 2^63 data bytes"));
+    CHECK_THROWS_WITH(io::read_idx(write("cut", images.substr(0, images.size() - 1), false)), Catch::Contains("cut: dimensions 2 x 3 x 4 need 24"));
+}
+
+TEST_CASE("images: a header claiming more pixels than the file can hold is refused (fuzz)", "[io][image][fuzz]") {
+    pggtest::TempDir dir("io");
+    // 33 bytes of run-length TGA claiming 33358 x 20348 pixels: stb allocated 2 GB and decoded for minutes
+    const unsigned char tga[] = {0x00, 0x00, 0x0a, 0x00, 0x00, 0xe0, 0x7c, 0x27, 0x82, 0x13, 0x45, 0xd1, 0x4e, 0x82, 0x7c, 0x4f, 0x18,
+                                 0x82, 0xe9, 0x11, 0x00, 0x00, 0xe1, 0x60, 0x00, 0x00, 0xf3, 0x99, 0x3e, 0x82, 0x59, 0xe2, 0x66};
+    std::ofstream(dir / "huge.tga", std::ios::binary).write(reinterpret_cast<const char*>(tga), sizeof tga);
+    CHECK_THROWS_WITH(io::read_image(dir / "huge.tga"), Catch::Contains("huge.tga: TGA header claims 33358 x 20348 pixels, more than its 33 bytes"));
+    // decode_image reads from memory what read_image reads from the file
+    Tensor<std::uint8_t> img({1, 3, 5, 4});
+    for (index_t i = 0; i < img.numel(); ++i) img.data()[i] = std::uint8_t(i * 5);
+    io::write_png(dir / "x.png", img);
+    std::ifstream in(dir / "x.png", std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    CHECK(max(abs(cast<int>(io::decode_image(bytes, "x.png", 1)) - cast<int>(io::read_image(dir / "x.png", 1)))) == 0);
+    CHECK_THROWS_WITH(io::decode_image(bytes.substr(0, 30), "memory", 0), Catch::Contains("memory: "));
+    // a 10-digit number overflowed stb's PGM/PPM header parser (int, undefined behaviour)
+    CHECK_THROWS_WITH(io::decode_image(std::string("P5\n99999999999 1\n255\n\0", 22), "big.pgm", 0),
+                      Catch::Contains("big.pgm: corrupt PGM/PPM header (a number of more than 9 digits)"));
+    CHECK_THROWS_WITH(io::decode_image("P5 # comment\r3 2 99999999999\n" + std::string(6, '\0'), "maxval.pgm", 0),
+                      Catch::Contains("maxval.pgm: corrupt PGM/PPM header"));
+    CHECK(io::decode_image("P5 # comment\n3 2\n255\n" + std::string(6, '\x07'), "ok.pgm", 0).data()[5] == 7);
+    // a top-down BMP (negative height, which stbi_info passes on as it is) of 14352131 x 4 pixels in 107 bytes
+    std::string bmp = "BM" + std::string(12, '\0') + std::string("\x28\0\0\0\x03\xff\xda\x00\xfc\xff\xff\xff\x01\0\x20\0", 16);
+    bmp[10] = 54, bmp.resize(107, '\0');
+    CHECK_THROWS_WITH(io::decode_image(bmp, "wide.bmp", 0), Catch::Contains("wide.bmp: BMP header claims 14352131 x 4 pixels, more than its 107 bytes"));
+    // an IDAT chunk declaring 2 GiB - 16 bytes: stb grew its buffer to 2 GiB before reading it
+    std::string png = bytes;
+    const std::size_t idat = png.find("IDAT");
+    REQUIRE(idat != std::string::npos);
+    png[idat - 4] = '\x7f', png[idat - 3] = png[idat - 2] = '\xff', png[idat - 1] = '\xf0';
+    CHECK_THROWS_WITH(io::decode_image(png, "idat.png", 0), Catch::Contains("idat.png: corrupt or truncated image (PNG: an IDAT chunk of 2147483632 bytes"));
+}
+
+TEST_CASE("images: a JPEG Huffman table of more than 256 codes is refused before stb builds it (fuzz)", "[io][image][fuzz]") {
+    Tensor<std::uint8_t> img({1, 1, 16, 16});
+    for (index_t i = 0; i < img.numel(); ++i) img.data()[i] = std::uint8_t(i);
+    std::string jpg;
+    auto sink = [](void* ctx, void* data, int size) { static_cast<std::string*>(ctx)->append(static_cast<char*>(data), size); };
+    REQUIRE(stbi_write_jpg_to_func(sink, &jpg, 16, 16, 1, img.data(), 90));
+    CHECK(io::decode_image(jpg, "ok.jpg", 1).numel() == 256);
+    // Debian's stb wrote past its 257-entry code-size array for such a table (UBSan: index 257 out of bounds)
+    const std::size_t dht = jpg.find("\xFF\xC4");
+    REQUIRE(dht != std::string::npos);
+    jpg[dht + 5] = jpg[dht + 6] = '\xFF'; // the counts of 1- and 2-bit codes: 510 codes in all, at least
+    CHECK_THROWS_WITH(io::decode_image(jpg, "bad.jpg", 1), Catch::Contains("bad.jpg: corrupt JPEG (a Huffman table of"));
+    jpg.insert(0, "\xFF"); // stb takes fill bytes before the start marker
+    CHECK_THROWS_WITH(io::decode_image(jpg, "fill.jpg", 1), Catch::Contains("fill.jpg: corrupt JPEG (a Huffman table of"));
+}
+
 #ifdef PGG_CXR_DIR
 TEST_CASE("images: the shared chest X-rays and lung masks", "[io][image][cxr]") {
     int seen = 0;

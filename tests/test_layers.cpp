@@ -110,4 +110,20 @@ TEST_CASE("GaussianDropout: noise N(1, p/(1-p)) in training, identity in inferen
     CHECK(std::sqrt(mean(square(y - 1.0f))) == Approx(std::sqrt(0.2 / 0.8)).margin(0.01));
     d.train(false);
     CHECK(max(abs(d.forward(ones) - 1.0f)) == 0.0f);
+
+    // Two dropout layers of one network draw different noise after reset_parameters, and again after
+    // set_dropout; the same seed gives the same noise.
+    Net<Sequential<Drop, Drop>> two;
+    Generator g(3);
+    two.reset_parameters(g);
+    auto noise = [&](auto& layer) { return layer.forward(Tensor<float>::full({4, 8, 8, 8}, 1.0f)).clone(); };
+    const Tensor<float> a0 = noise(two.get<0>()), a1 = noise(two.get<1>());
+    CHECK(max(abs(a0 - a1)) > 0.1f);
+    set_dropout(two, 0.2f, 11);
+    const Tensor<float> b0 = noise(two.get<0>()), b1 = noise(two.get<1>());
+    CHECK(max(abs(b0 - b1)) > 0.1f);
+    CHECK(max(abs(b0 - a0)) > 0.1f);
+    set_dropout(two, 0.2f, 11);
+    CHECK(max(abs(noise(two.get<0>()) - b0)) == 0.0f);
+    CHECK(dropout_generators(two).size() == 2);
 }

@@ -61,13 +61,6 @@ std::vector<std::array<index_t, 2>> swd_centres(int level, index_t size) {
     return out;
 }
 
-double max_abs_diff(const Tensor<float>& a, const std::vector<double>& b) {
-    REQUIRE(std::size_t(a.numel()) == b.size());
-    double e = 0;
-    for (std::size_t i = 0; i < b.size(); ++i) e = std::max(e, std::abs(double(a.data()[i]) - b[i]));
-    return e;
-}
-
 // Smooth images: two plane waves around mid-gray, random phases per image, values in [0, 255].
 Tensor<float> smooth_images(index_t n, index_t c, index_t size, std::uint64_t seed) {
     Tensor<float> phase({n, 2});
@@ -149,9 +142,45 @@ TEST_CASE("swd: sliced_wasserstein matches numpy; identical descriptors give exa
     for (index_t n = 0; n < count; ++n)
         for (index_t k = 49; k < 98; ++k) b2.data()[n * dim + k] = 3.0f * b2.data()[n * dim + k] - 11.0f;
     CHECK(m::sliced_wasserstein(a, b2, d, 3) == Approx(golden("swd_distance")[0]).epsilon(1e-5));
-    CHECK_THROWS_WITH(m::sliced_wasserstein(a, b.slice(0, 100), d, 3), Catch::Contains("one shape"));
+    CHECK_THROWS_WITH(m::sliced_wasserstein(a, Tensor<float>({10, 49}), d, 3), Catch::Contains("of one D"));
     CHECK_THROWS_WITH(m::sliced_wasserstein(a, b, Tensor<float>({4, 49}), 3), Catch::Contains("do not match"));
     CHECK_THROWS_WITH(m::sliced_wasserstein(a, b, d, 2), Catch::Contains("147 values per descriptor do not split into 2"));
+}
+
+TEST_CASE("swd: sets of different sizes: W1 of the quantile functions, unchanged by repeating a set", "[metrics]") {
+    // by hand: {0, 1} against {0, 0.5, 1} differ by 0.5 on t in [1/3, 2/3)
+    const float two[] = {0, 1}, three[] = {0, 0.5f, 1};
+    CHECK(m::swd_detail::wasserstein_sorted(two, 2, three, 3) == Approx(1.0 / 6).epsilon(1e-12));
+    CHECK(m::swd_detail::wasserstein_sorted(three, 3, two, 2) == Approx(1.0 / 6).epsilon(1e-12));
+    // against the other form of W1, the integral over x of |F_a(x) - F_b(x)|, on random sorted sets
+    for (auto [n, k] : {std::pair<index_t, index_t>{7, 11}, {5, 5}, {1, 4}, {64, 96}}) {
+        std::vector<float> x(static_cast<std::size_t>(n)), y(static_cast<std::size_t>(k));
+        for (index_t i = 0; i < n; ++i) x[std::size_t(i)] = float(noise(21, std::uint64_t(i)) % 1000) / 100.0f;
+        for (index_t i = 0; i < k; ++i) y[std::size_t(i)] = float(noise(22, std::uint64_t(i)) % 1000) / 80.0f;
+        std::sort(x.begin(), x.end()), std::sort(y.begin(), y.end());
+        std::vector<double> all(x.begin(), x.end());
+        all.insert(all.end(), y.begin(), y.end());
+        std::sort(all.begin(), all.end());
+        auto cdf = [](const std::vector<float>& v, double at) {
+            return double(std::upper_bound(v.begin(), v.end(), float(at)) - v.begin()) / double(v.size());
+        };
+        double want = 0;
+        for (std::size_t i = 0; i + 1 < all.size(); ++i) want += (all[i + 1] - all[i]) * std::abs(cdf(x, all[i]) - cdf(y, all[i]));
+        INFO(n << " against " << k);
+        CHECK(m::swd_detail::wasserstein_sorted(x.data(), n, y.data(), k) == Approx(want).epsilon(1e-9));
+    }
+    // Descriptor sets: a set repeated three times is the same distribution.
+    const index_t count = 120, dim = 49, dirs = 24;
+    Tensor<float> a({count, dim}), a3({3 * count, dim}), b({80, dim}), d({dirs, dim});
+    for (index_t i = 0; i < count * dim; ++i) a.data()[i] = float(noise(23, std::uint64_t(i)) % 2001 - 1000) / 500.0f;
+    for (index_t i = 0; i < 80 * dim; ++i) b.data()[i] = float(noise(24, std::uint64_t(i)) % 2001 - 1000) / 250.0f;
+    for (index_t i = 0; i < dirs * dim; ++i) d.data()[i] = float(noise(25, std::uint64_t(i)) % 2001 - 1000) / 1000.0f;
+    for (index_t r = 0; r < 3; ++r) std::copy_n(a.data(), count * dim, a3.data() + r * count * dim);
+    const double ab = m::sliced_wasserstein(a, b, d, 1);
+    CHECK(ab > 0.01);
+    CHECK(m::sliced_wasserstein(a3, b, d, 1) == Approx(ab).epsilon(1e-5));
+    CHECK(m::sliced_wasserstein(b, a3, d, 1) == Approx(ab).epsilon(1e-5));
+    CHECK(m::sliced_wasserstein(a, a3, d, 1) < 1e-6);
 }
 
 TEST_CASE("swd: random directions are unit vectors, reproducible from the seed", "[metrics]") {
@@ -291,6 +320,14 @@ TEST_CASE("SwdAccumulator: past exact_images, flat memory and the exact distance
     auto tiled_exact = small_swd();
     tiled_exact.tile_gray_to_rgb = true;
     CHECK(swd(reals, noisy, tiled).mean == Approx(swd(reals, noisy, tiled_exact).mean).epsilon(0.02));
+    // sets of different sizes, one binned and one exact: the exact one is compared in bins
+    for (const auto* fakes : {&similar, &noisy}) {
+        const Tensor<float> few = fakes->slice(0, 6);
+        const auto exact = swd(reals, few, small_swd()), mixed = swd(reals, few, binned);
+        INFO("exact " << exact.mean << ", reals binned " << mixed.mean);
+        for (std::size_t l = 0; l < 3; ++l) CHECK(mixed.distances[l] == Approx(exact.distances[l]).epsilon(0.02));
+        CHECK(swd(few, reals, binned).mean == Approx(swd(few, reals, small_swd()).mean).epsilon(0.02)); // either may be larger
+    }
 
     m::SwdAccumulator acc(32, 1, binned);
     acc.add_reals(reals.slice(0, 8));

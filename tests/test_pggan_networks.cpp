@@ -1,4 +1,4 @@
-// The PG-GAN networks of examples/cxr_pggan: parameter counts against pggan-spec.md, and a forward
+// The PG-GAN networks of examples/cxr_pggan: parameter counts against the official code's (docs/cxr_pggan.md), and a forward
 // pass at 512x512. Compiling this file is also how docs/ measures the compile time of a 512 pair.
 #include "../examples/cxr_pggan/networks.hpp"
 #include "../examples/cxr_pggan/param_store.hpp"

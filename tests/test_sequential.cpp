@@ -35,7 +35,7 @@ TEST_CASE("Sequential: the tangent pass of a whole discriminator", "[sequential]
 
 TEST_CASE("WGAN-GP: the penalty's gradient w.r.t. D's weights is exact", "[sequential][wgan-gp]") {
     // P(theta) = lambda / N sum_n (|g_n| - 1)^2, g = grad_x sum D(x). Its gradient is a second
-    // derivative; forward-over-reverse gives it exactly (DESIGN.md), finite differences check it.
+    // derivative; forward-over-reverse gives it exactly (docs/design.md), finite differences check it.
     const double lambda = 10.0;
     Net<SmallD, double> d;
     Generator gen(5);

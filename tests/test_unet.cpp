@@ -14,13 +14,13 @@ TEST_CASE("UNet: shapes, dropout streams, and its gradient against finite differ
     using Small = cxr_unet::UNet<2, 1>;
     // fixed noise for every pass: each dropout layer restarts its own stream
     check_layer<Small>({2, 1, 4, 4}, {}, [](nn::Net<Small, double>& net) {
-        cxr_unet::set_dropout(net, 0.2f, 7);
+        pgg::nn::set_dropout(net, 0.2f, 7);
     });
     nn::Net<cxr_unet::UNet<4, 2>> net;
     Generator g(1);
     net.reset_parameters(g);
-    cxr_unet::set_dropout(net, 0.1f, 3);
-    const auto streams = cxr_unet::dropout_generators(net);
+    pgg::nn::set_dropout(net, 0.1f, 3);
+    const auto streams = pgg::nn::dropout_generators(net);
     CHECK(streams.size() == 2 * (2 * 2 + 1)); // two per conv pair; 2 * depth + 1 pairs
     CHECK(streams[0]->stream != streams[1]->stream);
     Tensor<float> x({2, 1, 16, 16});

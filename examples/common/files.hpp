@@ -96,4 +96,13 @@ void write_folder(const std::string& out, F&& body) {
     }
 }
 
+// Appends one line to a log (a file people read while a run goes on, so not atomic), failing loudly
+// when it cannot: a full disk must stop a run, not silently cut its log.
+inline void append_line(const std::string& path, const std::string& line) {
+    std::ofstream out(path, std::ios::app);
+    out << line << "\n";
+    out.flush();
+    PGG_CHECK(out, path, ": write failed (disk full?)");
+}
+
 } // namespace pgg::app

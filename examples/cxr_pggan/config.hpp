@@ -3,12 +3,15 @@
 // PG-GAN schedule it defines: level of detail, resolution, minibatch and learning rates from the
 // number of real images shown so far.
 #include <cmath>
+#include <cstdint>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <type_traits>
 
-#include <pgg/pgg.hpp>
+#include <pgg/core/error.hpp> // pgg::error and PGG_CHECK only: fuzz/ compiles this with clang 14, which pgg/pgg.hpp's nn headers are too new for
 
 namespace pggan {
 
@@ -49,6 +52,11 @@ struct TrainConfig {
     X(grid_height)
 
 namespace detail {
+// A value as JSON text for an error message. --set makes strings of raw command-line bytes, and dump()
+// throws on invalid UTF-8, so it is replaced (U+FFFD) here.
+inline std::string json_text(const nlohmann::json& j) {
+    return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
 // Per-resolution tables are JSON objects keyed by resolution: {"512": 0.0015}.
 template <class V>
 nlohmann::json to_config_json(const V& v) {
@@ -62,11 +70,26 @@ nlohmann::json to_config_json(const std::map<int, V>& m) {
 }
 template <class V>
 void from_config_json(const nlohmann::json& j, V& out) {
-    out = j.get<V>();
+    if constexpr (std::is_integral_v<V> && !std::is_same_v<V, bool>) {
+        // range-checked first: nlohmann converts 1e300 to an int with undefined behaviour, 4294967297 to 1
+        // and -1 to 2^64 - 1; numbers with a fraction were cut silently (2.5 -> 2)
+        using L = std::numeric_limits<V>;
+        bool fits = false;
+        if (j.is_number_unsigned()) fits = j.get<std::uint64_t>() <= std::uint64_t(L::max());
+        else if (j.is_number_integer()) fits = std::is_signed_v<V> && j.get<std::int64_t>() >= std::int64_t(L::min()) && j.get<std::int64_t>() <= std::int64_t(L::max());
+        else if (j.is_number_float()) {
+            const double d = j.get<double>();
+            fits = std::trunc(d) == d && d >= double(L::min()) && d < std::ldexp(1.0, L::digits);
+        }
+        PGG_CHECK(fits, "an integer in [", +L::min(), ", ", +L::max(), "] is expected, not ", json_text(j));
+        out = j.is_number_float() ? V(j.get<double>()) : j.get<V>();
+    } else {
+        out = j.get<V>();
+    }
 }
 template <class V>
 void from_config_json(const nlohmann::json& j, std::map<int, V>& out) {
-    PGG_CHECK(j.is_object(), "an object of resolution: value is expected, e.g. {\"512\": 4}, not ", j.dump());
+    PGG_CHECK(j.is_object(), "an object of resolution: value is expected, e.g. {\"512\": 4}, not ", json_text(j));
     out.clear();
     for (auto& [k, v] : j.items()) {
         int r = 0;
@@ -75,7 +98,7 @@ void from_config_json(const nlohmann::json& j, std::map<int, V>& out) {
         } catch (const std::exception&) {
         }
         PGG_CHECK(r >= 4 && (r & (r - 1)) == 0, "key '", k, "' is not a resolution (a power of two >= 4)");
-        out[r] = v.template get<V>();
+        from_config_json(v, out[r]);
     }
 }
 inline bool is_power_of_two(long v) { return v >= 4 && (v & (v - 1)) == 0; }
@@ -133,7 +156,7 @@ inline void apply_config_json(TrainConfig& c, const nlohmann::json& j, const std
             PGGAN_CONFIG_FIELDS(PGGAN_READ)
 #undef PGGAN_READ
         } catch (const nlohmann::json::exception& e) {
-            throw pgg::error(source + ": option '" + key + "' = " + value.dump() + ": wrong type (" + e.what() + ")");
+            throw pgg::error(source + ": option '" + key + "' = " + detail::json_text(value) + ": wrong type (" + e.what() + ")");
         } catch (const pgg::error& e) {
             throw pgg::error(source + ": option '" + key + "': " + e.what());
         }

@@ -34,7 +34,7 @@ inline nlohmann::json snapshot_metadata(const pgg::io::SafetensorsFile& f, const
 
 // The resolution of the generator a snapshot holds (to pick the ImageGenerator instantiation).
 inline int snapshot_resolution(const std::string& snapshot) {
-    return detail::snapshot_metadata(pgg::io::SafetensorsFile::read(snapshot), "run").value("stage_resolution", 0);
+    return detail::snapshot_metadata(pgg::io::SafetensorsFile::read(snapshot).require_checksum(), "run").value("stage_resolution", 0);
 }
 
 template <int R, int C, class W = Official>
@@ -45,6 +45,7 @@ public:
     // Loads Gs from a snapshot trained to R x R (lod 0) with width W; any mismatch is an error naming it.
     explicit ImageGenerator(const std::string& snapshot) {
         const auto f = pgg::io::SafetensorsFile::read(snapshot);
+        f.require_checksum();
         const nlohmann::json run = detail::snapshot_metadata(f, "run"), config = detail::snapshot_metadata(f, "config");
         const int stage = run.value("stage_resolution", 0), c = run.value("channels", 0);
         const double lod = run.value("lod", -1.0);

@@ -1,8 +1,6 @@
 // cxr_pggan: the chest X-ray PG-GAN pipeline in one program. Sub-commands: dataset, split, train,
 // generate, interpolate, evaluate. `cxr_pggan <command> --help` describes each.
-#include <cstdio>
-#include <exception>
-
+#include "../common/main.hpp"
 #include "commands.hpp"
 
 int main(int argc, char** argv) {
@@ -13,13 +11,5 @@ int main(int argc, char** argv) {
     pggan::add_train_command(app);
     pggan::add_generate_command(app);
     pggan::add_evaluate_command(app);
-    try {
-        app.parse(argc, argv);
-    } catch (const CLI::ParseError& e) {
-        return app.exit(e);
-    } catch (const std::exception& e) {
-        std::fprintf(stderr, "cxr_pggan: error: %s\n", e.what());
-        return 1;
-    }
-    return 0;
+    return pgg::app::run_main(app, argc, argv, "cxr_pggan");
 }

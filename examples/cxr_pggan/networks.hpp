@@ -1,5 +1,5 @@
 #pragma once
-// The PG-GAN generator and discriminator (pggan-spec.md) as compile-time compositions of shared block
+// The PG-GAN generator and discriminator (docs/cxr_pggan.md, "The PG-GAN in detail") as compile-time compositions of shared block
 // types, for a network width W (fmap_base, fmap_max, latent_size) and C image channels:
 //   G<R, C, W>, D<R, C, W>:          the stable networks at resolution R;
 //   GFade<R, C, W>, DFade<R, C, W>:  the networks while R fades in over R/2 (R >= 8): a Lerp between
@@ -20,7 +20,7 @@ struct Width {
     static constexpr int fmap_base = FmapBase, fmap_max = FmapMax, latent_size = LatentSize;
     static constexpr int nf(int res) { return std::max(1, std::min(2 * FmapBase / res, FmapMax)); }
 };
-// The paper's networks.
+// The PG-GAN paper's networks (the official code's defaults).
 using Official = Width<8192, 512, 512>;
 // The CPU demo's: 64 feature maps up to 16x16, then halving (32 at 32x32, 16 at 64x64, ...).
 using Narrow = Width<512, 64, 64>;

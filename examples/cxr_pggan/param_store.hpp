@@ -35,4 +35,37 @@ std::vector<std::string> load_parameters(const ParamStore& store, Net& net) {
     return missing;
 }
 
+// Adam's state by parameter name, across resolutions (config reset_opt_for_new_lod = false): the
+// moments "m.<name>" and "v.<name>", and the step count.
+struct AdamStore {
+    ParamStore moments;
+    long steps = 0;
+};
+
+template <class D>
+void save_adam(pgg::optim::Adam<float, D>& adam, AdamStore& store) {
+    const auto& params = adam.parameters();
+    for (std::size_t i = 0; i < params.size(); ++i) {
+        store.moments["m." + params[i].name] = pgg::to<pgg::cpu>(adam.first_moments()[i]);
+        store.moments["v." + params[i].name] = pgg::to<pgg::cpu>(adam.second_moments()[i]);
+    }
+    store.steps = adam.steps();
+}
+
+// Moments of the parameters the store knows; the others (new layers) start at zero, as in a fresh Adam.
+template <class D>
+void load_adam(const AdamStore& store, pgg::optim::Adam<float, D>& adam) {
+    adam.reset();
+    const auto& params = adam.parameters();
+    for (std::size_t i = 0; i < params.size(); ++i) {
+        const auto m = store.moments.find("m." + params[i].name), v = store.moments.find("v." + params[i].name);
+        if (m == store.moments.end() || v == store.moments.end()) continue;
+        PGG_CHECK(m->second.shape() == params[i].value.shape() && v->second.shape() == params[i].value.shape(), "Adam state of ",
+                  params[i].name, ": stored shape ", m->second.shape(), ", the parameter's ", params[i].value.shape());
+        adam.first_moments()[i].copy_(m->second);
+        adam.second_moments()[i].copy_(v->second);
+    }
+    adam.set_steps(store.steps);
+}
+
 } // namespace pggan

@@ -13,7 +13,7 @@ struct TrainState {
     long cur_nimg = 0, tick_start_nimg = 0;
     int cur_tick = 0;
     double prev_lod = -1;
-    double train_time = 0; // seconds, over all sessions of the run
+    double train_time = 0; // seconds, over all invocations (resumes) of the run
     long skipped_d = 0, skipped_g = 0;
     pgg::Generator latents, reals, mixing;
 };
@@ -111,6 +111,7 @@ namespace pggan {
 // The networks of a snapshot on `device`, ready to generate at the resolution and fade it was saved at.
 inline std::unique_ptr<StageBase> load_stage(const std::string& path, SnapshotInfo& info, const std::string& device = "cpu") {
     const auto f = pgg::io::SafetensorsFile::read(path);
+    f.require_checksum();
     Stores stores;
     info = read_snapshot(f, stores);
     auto stage = create_stage(info.config.fmap_base, info.config.fmap_max, info.config.latent_size, info.stage_resolution,

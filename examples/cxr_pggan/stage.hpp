@@ -13,6 +13,7 @@ namespace pggan {
 
 struct Stores {
     ParamStore G, Gs, D;
+    AdamStore adam_G, adam_D; // carried to the next stage only when reset_opt_for_new_lod is false
 };
 
 struct StepOptions {
@@ -27,6 +28,13 @@ struct StepStats {
     pgg::nn::WganGpParts d;
     double g_loss = 0; // -mean D(G(z))
     bool d_applied = true, g_applied = true;
+};
+
+// Given inputs of one minibatch in place of the random draws (to compare a step with another
+// implementation): the latents of the D step and of the G step (N, latent_size), and the gradient
+// penalty's mixing factors (N).
+struct StepInputs {
+    pgg::Tensor<float> z_d, z_g, mixing;
 };
 
 struct AdamSettings {
@@ -45,11 +53,19 @@ public:
     virtual void save(Stores& s) = 0;
     virtual void set_learning_rates(double g, double d) = 0;
     virtual void reset_optimizers() = 0;
+    // Adam's state by parameter name, to carry it into the next stage (new layers' moments start at 0).
+    virtual void save_optimizers(Stores& s) = 0;
+    virtual void load_optimizers(const Stores& s) = 0;
     virtual void save_optimizers(pgg::io::SafetensorsWriter& w) = 0;
     virtual void load_optimizers(const pgg::io::SafetensorsFile& f) = 0;
     // One D step (WGAN-GP on `reals`) and one G step; latents from `latents`, penalty mixing from `mixing`.
     virtual StepStats train_minibatch(const pgg::Tensor<float>& reals, pgg::Generator& latents, pgg::Generator& mixing,
                                       const StepOptions& o) = 0;
+    // The same step on given latents and mixing factors.
+    virtual StepStats train_minibatch(const pgg::Tensor<float>& reals, const StepInputs& in, const StepOptions& o) = 0;
+    // The gradients that the last train_minibatch applied, by parameter name: G's of its G step and D's
+    // of its D step (the G step's pass through D touches no parameter gradient).
+    virtual void save_gradients(ParamStore& G, ParamStore& D) = 0;
     // Images from latents z (N, latent_size) through Gs (or G when `use_gs` is false).
     virtual void generate(const pgg::Tensor<float>& z, pgg::Tensor<float>& images, bool use_gs = true) = 0;
 };

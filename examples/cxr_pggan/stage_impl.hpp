@@ -72,6 +72,14 @@ public:
         adam_g_.reset();
         adam_d_.reset();
     }
+    void save_optimizers(Stores& s) override {
+        save_adam(adam_g_, s.adam_G);
+        save_adam(adam_d_, s.adam_D);
+    }
+    void load_optimizers(const Stores& s) override {
+        load_adam(s.adam_G, adam_g_);
+        load_adam(s.adam_D, adam_d_);
+    }
     void save_optimizers(pgg::io::SafetensorsWriter& w) override {
         pgg::io::add_adam(w, adam_g_, "adam_G.");
         pgg::io::add_adam(w, adam_d_, "adam_D.");
@@ -83,6 +91,35 @@ public:
 
     StepStats train_minibatch(const HostTensor& host_reals, pgg::Generator& latents, pgg::Generator& mixing,
                               const StepOptions& o) override {
+        return step(
+            host_reals, o, [&](Tensor& z, bool) { pgg::fill_normal(z, latents); },
+            [&](const Tensor& real, const Tensor& fake, index_t, index_t, const pgg::nn::WganGpOptions& gp) {
+                return pgg::nn::wgan_gp_discriminator(d_, real, fake, mixing, gp);
+            });
+    }
+    StepStats train_minibatch(const HostTensor& host_reals, const StepInputs& in, const StepOptions& o) override {
+        const index_t N = host_reals.rank() > 0 ? host_reals.size(0) : 0;
+        const pgg::Shape z_shape{N, W::latent_size};
+        PGG_CHECK(in.z_d.shape() == z_shape && in.z_g.shape() == z_shape && in.mixing.shape() == pgg::Shape{N},
+                  "train_minibatch: latents ", in.z_d.shape(), " and ", in.z_g.shape(), ", mixing factors ",
+                  in.mixing.shape(), " for ", N, " reals");
+        const Tensor& u = pgg::on_device(in.mixing, mixing_);
+        return step(
+            host_reals, o, [&](Tensor& z, bool g_step) { z.copy_(g_step ? in.z_g : in.z_d); },
+            [&](const Tensor& real, const Tensor& fake, index_t b0, index_t b1, const pgg::nn::WganGpOptions& gp) {
+                return pgg::nn::wgan_gp_discriminator(d_, real, fake, u.slice(b0, b1), gp);
+            });
+    }
+    void save_gradients(ParamStore& G, ParamStore& D) override {
+        g_.for_each_parameter([&](const std::string& name, auto&, auto& grad) { G[name] = pgg::to<pgg::cpu>(grad); });
+        d_.for_each_parameter([&](const std::string& name, auto&, auto& grad) { D[name] = pgg::to<pgg::cpu>(grad); });
+    }
+
+private:
+    // One D step and one G step. latents(z, g_step) fills z (N, latent_size) with the D step's latents,
+    // then with the G step's; penalty(real, fake, b0, b1, options) is the WGAN-GP loss of samples [b0, b1).
+    template <class Latents, class Penalty>
+    StepStats step(const HostTensor& host_reals, const StepOptions& o, Latents&& latents, Penalty&& penalty) {
         PGG_CHECK(host_reals.rank() == 4 && host_reals.c() == C && host_reals.h() == R && host_reals.w() == R, "stage ", R,
                   "x", R, ": reals have shape ", host_reals.shape());
         const Tensor& reals = pgg::on_device(host_reals, reals_);
@@ -94,12 +131,12 @@ public:
 
         // D step: the gradient of the whole minibatch's loss, accumulated chunk by chunk.
         z_.resize_({N, W::latent_size});
-        pgg::fill_normal(z_, latents);
+        latents(z_, false);
         for (index_t k = 0; k < chunks; ++k) {
             const auto [b0, b1] = chunk(k);
             const double w = double(b1 - b0) / double(N);
             const Tensor& fake = g_.forward(z_.slice(b0, b1));
-            const auto parts = pgg::nn::wgan_gp_discriminator(d_, reals.slice(b0, b1), fake, mixing, gp);
+            const auto parts = penalty(reals.slice(b0, b1), fake, b0, b1, gp);
             st.d.loss += w * parts.loss;
             st.d.d_real += w * parts.d_real;
             st.d.d_fake += w * parts.d_fake;
@@ -113,7 +150,7 @@ public:
         st.d_applied = adam_d_.step();
 
         // G step: loss -mean D(G(z)) on fresh latents; G's gradients add up over the chunks.
-        pgg::fill_normal(z_, latents);
+        latents(z_, true);
         for (index_t k = 0; k < chunks; ++k) {
             const auto [b0, b1] = chunk(k);
             const Tensor& fake = g_.forward(z_.slice(b0, b1));
@@ -130,6 +167,7 @@ public:
         return st;
     }
 
+public:
     void generate(const HostTensor& host_z, HostTensor& images, bool use_gs) override {
         PGG_CHECK(host_z.rank() == 2 && host_z.size(1) == W::latent_size, "generate: latents ", host_z.shape(),
                   " should be (N, ", W::latent_size, ")");
@@ -161,7 +199,7 @@ private:
     pgg::optim::ParameterList<float, Dev> gp_, gsp_, dp_;
     pgg::optim::Adam<float, Dev> adam_g_, adam_d_;
     pgg::optim::ExponentialMovingAverage<float, Dev> ema_;
-    Tensor z_, seed_, dfake_, dz_, reals_, z_in_; // reals_, z_in_: device copies of host inputs (GPU only)
+    Tensor z_, seed_, dfake_, dz_, reals_, z_in_, mixing_; // reals_, z_in_, mixing_: device copies of host inputs (GPU only)
     std::vector<Tensor> d_acc_;
 };
 

@@ -1,4 +1,4 @@
-// `cxr_pggan train`: progressive-growing GAN training (pggan-spec.md) with WGAN-GP, writing
+// `cxr_pggan train`: progressive-growing GAN training (docs/cxr_pggan.md) with WGAN-GP, writing
 // results/NNN-<desc>/: config.json, log.txt, metrics.jsonl, reals.png, fakes<kimg>.png, losses.png,
 // network-snapshot-<kimg>.safetensors, network-final.safetensors and _finished.txt.
 #include <omp.h>
@@ -11,6 +11,7 @@
 #include <fstream>
 #include <regex>
 
+#include "../common/files.hpp"
 #include "commands.hpp"
 #include "config.hpp"
 #include "plot.hpp"
@@ -22,6 +23,7 @@ namespace {
 namespace fs = std::filesystem;
 using pgg::index_t;
 using pgg::Tensor;
+using pgg::app::append_line;
 using clock_type = std::chrono::steady_clock;
 
 struct TrainOptions {
@@ -78,12 +80,6 @@ std::string latest_snapshot(const std::string& dir) {
     return best;
 }
 
-void append_line(const std::string& path, const std::string& line) {
-    std::ofstream out(path, std::ios::app);
-    out << line << "\n";
-    PGG_CHECK(out, path, ": write failed");
-}
-
 // Images in [-1, 1] at resolution r, enlarged (nearest) to `cell` and tiled gw x gh.
 Tensor<std::uint8_t> image_grid(const Tensor<float>& images, index_t cell, index_t gw) {
     Tensor<float> x = images;
@@ -115,6 +111,7 @@ private:
             snapshot = continue_dir ? latest_snapshot(o_.resume) : o_.resume;
             snapshot_ = snapshot;
             const auto f = pgg::io::SafetensorsFile::read(snapshot);
+            f.require_checksum();
             info_ = read_snapshot(f, stores_);
             cfg_ = info_.config;
             st_ = info_.state;
@@ -172,7 +169,21 @@ private:
         say("cxr_pggan train: " + o_.data + " (" + std::to_string(ds_->size()) + " images, " + std::to_string(R_) + "x" +
             std::to_string(R_) + ", " + std::to_string(C_) + " channel(s)) -> " + dir_);
         if (!snapshot.empty()) say("resumed from " + snapshot + " at kimg " + fixed(double(st_.cur_nimg) / 1000, 1));
+        if (continue_dir) remove_leftovers();
         if (plot_.empty()) plot_.load(dir_ + "/metrics.jsonl");
+    }
+
+    // Temporary files of writes that never finished (the run was killed while writing): only the run
+    // that owns this folder writes here, and its targets are whole, so they go.
+    void remove_leftovers() {
+        const std::regex temporary(R"(.+\.tmp-[A-Za-z0-9]{6})");
+        std::vector<fs::path> found;
+        for (const auto& e : fs::directory_iterator(dir_))
+            if (e.is_regular_file() && std::regex_match(e.path().filename().string(), temporary)) found.push_back(e.path());
+        for (const auto& p : found) {
+            say("removed " + p.filename().string() + ", left by a write that did not finish");
+            fs::remove(p);
+        }
     }
 
     AdamSettings adam_settings() const { return {cfg_.adam_beta1, cfg_.adam_beta2, cfg_.adam_epsilon}; }
@@ -194,16 +205,18 @@ private:
         progress_shown_ = false;
     }
 
-    // The stage for resolution r, carrying every parameter over by name.
+    // The stage for resolution r, carrying every parameter over by name, and Adam's state too unless the
+    // config resets it at each level-of-detail boundary (the official default).
     void ensure_stage(int r, bool from_snapshot_optimizers) {
         if (stage_ && stage_->resolution() == r) return;
+        const bool carry_adam = stage_ && !cfg_.reset_opt_for_new_lod;
         if (stage_) stage_->save(stores_);
+        if (carry_adam) stage_->save_optimizers(stores_);
         stage_ = create_stage(cfg_.fmap_base, cfg_.fmap_max, cfg_.latent_size, r, C_, adam_settings(), o_.device);
         pgg::Generator init(cfg_.seed, 100 + std::uint64_t(r)); // new layers: the same values however the run was split
         stage_->load(stores_, init);
-        if (from_snapshot_optimizers) {
-            stage_->load_optimizers(pgg::io::SafetensorsFile::read(snapshot_));
-        }
+        if (from_snapshot_optimizers) stage_->load_optimizers(pgg::io::SafetensorsFile::read(snapshot_).require_checksum());
+        else if (carry_adam) stage_->load_optimizers(stores_);
     }
 
     std::string snapshot_name(long nimg) const {
@@ -290,9 +303,11 @@ private:
             if (stop && !done) {
                 const std::string path = snapshot_name(st_.cur_nimg);
                 write_snapshot_to(path, s);
-                say("interrupted (signal " + std::to_string(pgg::interrupted()) + ") at kimg " + fixed(double(st_.cur_nimg) / 1000, 1) +
-                    "; snapshot " + path + "; continue with: cxr_pggan train --resume " + dir_);
-                return;
+                const std::string note = "interrupted (signal " + std::to_string(pgg::interrupted()) + ") at kimg " +
+                                         fixed(double(st_.cur_nimg) / 1000, 1) + "; snapshot " + path +
+                                         "; continue with: cxr_pggan train --resume " + dir_;
+                say(note);
+                throw pgg::interrupted_error(note, pgg::interrupted());
             }
         }
         write_snapshot_to(dir_ + "/network-final.safetensors", s);
@@ -368,7 +383,7 @@ private:
     MetricsPlot plot_;
     bool progress_shown_ = false;
     long session_nimg_ = 0;
-    std::string snapshot_; // the snapshot this session resumed from
+    std::string snapshot_; // the snapshot this invocation resumed from
 };
 
 } // namespace

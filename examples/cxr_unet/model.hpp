@@ -81,6 +81,7 @@ struct LoadedModel {
 };
 inline LoadedModel load_checkpoint(const std::string& path, const std::string& device = "cpu") {
     const auto f = pgg::io::SafetensorsFile::read(path);
+    f.require_checksum();
     auto meta = [&](const std::string& k) {
         const auto it = f.metadata().find(k);
         PGG_CHECK(it != f.metadata().end(), path, ": not a cxr_unet checkpoint (no '", k, "' in its metadata)");

@@ -35,8 +35,8 @@ public:
     void save_adam(pgg::io::SafetensorsWriter& w, const std::string& prefix) override { pgg::io::add_adam(w, *adam_, prefix); }
     void load_adam(const pgg::io::SafetensorsFile& f, const std::string& prefix) override { pgg::io::load_adam(f, *adam_, prefix); }
     void reset_parameters(pgg::Generator& g) override { reset_parameters_he(net, g); }
-    void set_dropout(float rate, std::uint64_t seed) override { cxr_unet::set_dropout(net, rate, seed); }
-    std::vector<pgg::Generator*> noise_streams() override { return dropout_generators(net); }
+    void set_dropout(float rate, std::uint64_t seed) override { pgg::nn::set_dropout(net, rate, seed); }
+    std::vector<pgg::Generator*> noise_streams() override { return pgg::nn::dropout_generators(net); }
     void save(pgg::io::SafetensorsWriter& w) override { pgg::io::add_network(w, net, "net."); }
     void load(const pgg::io::SafetensorsFile& f) override { pgg::io::load_network(f, net, "net."); }
     std::size_t parameter_count() override {

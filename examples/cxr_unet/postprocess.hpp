@@ -143,7 +143,7 @@ inline Box crop_box(const CleanMask& m, index_t h, index_t w, double margin) {
     return b;
 }
 
-// The box of a uint8 (1, C, h, w) picture resampled to size x size (stretched, as the seed does): area
+// The box of a uint8 (1, C, h, w) picture resampled to size x size (stretched, as the source study does): area
 // averaging along a side that shrinks, bilinear where it grows.
 inline pgg::Tensor<std::uint8_t> crop_resize(const pgg::Tensor<std::uint8_t>& img, const Box& b, index_t size) {
     const index_t C = img.c(), h = img.h(), w = img.w(), bh = b.y1 - b.y0, bw = b.x1 - b.x0;

@@ -1,4 +1,4 @@
-// `cxr_unet segment`: the seed's preprocessing. For every CXR (PNG, JPEG, BMP, PNM, DICOM) under --in:
+// `cxr_unet segment`: the source study's preprocessing (docs/study.md). For every CXR (PNG, JPEG, BMP, PNM, DICOM) under --in:
 // predict the lung mask at the network's resolution, clean it (threshold, the two largest components,
 // holes filled), take the lungs' bounding box plus a margin, crop the ORIGINAL-resolution image there
 // and resize the crop to --size x --size. Images without plausible lungs are reported and skipped.

@@ -84,7 +84,8 @@ public:
                 save(o_.out + "/last.safetensors", epoch_, batch_);
                 log("interrupted in epoch " + std::to_string(epoch_ + 1) + " at batch " + std::to_string(batch_) +
                     "; saved last.safetensors; continue with: cxr_unet train --resume " + o_.out);
-                throw pgg::error("interrupted by signal " + std::to_string(pgg::interrupted()) + " (state saved)");
+                throw pgg::interrupted_error("interrupted by signal " + std::to_string(pgg::interrupted()) + " (state saved)",
+                                             pgg::interrupted());
             }
             validate();
         }
@@ -102,8 +103,7 @@ private:
     void log(const std::string& line) {
         std::printf("%s\n", line.c_str());
         std::fflush(stdout);
-        std::ofstream out(o_.out + "/log.txt", std::ios::app);
-        out << line << "\n";
+        pgg::app::append_line(o_.out + "/log.txt", line);
     }
 
     void start_folder() {
@@ -211,6 +211,7 @@ private:
 
     void load(const std::string& path) {
         const auto f = pgg::io::SafetensorsFile::read(path);
+        f.require_checksum();
         model_->load(f);
         model_->load_adam(f, "adam.");
         auto meta = [&](const char* k) { return f.string_metadata(k); };
@@ -281,6 +282,7 @@ void add_train_command(CLI::App& app) {
         if (!o->resume.empty()) {
             const std::string dir = o->resume;
             const auto f = pgg::io::SafetensorsFile::read(dir + "/last.safetensors");
+            f.require_checksum();
             TrainOptions saved = from_json(nlohmann::json::parse(f.string_metadata("train.options")));
             if (epochs->count()) saved.epochs = o->epochs;
             saved.out = dir;

@@ -1,6 +1,6 @@
 #pragma once
 // The lung-segmentation UNet (Ronneberger et al. 2015) with Gaussian dropout after every pair of 3x3
-// convolution and ReLU, as the seed describes. One Sequential type per (base width, depth):
+// convolution and ReLU, as the source study describes. One Sequential type per (base width, depth):
 //
 //   level(C, d) = conv3x3 C, ReLU, dropout, conv3x3 C, ReLU, dropout,
 //                 [ skip-concat( maxpool 2x2, level(2C, d - 1), transposed conv 2x2 stride 2 -> C ),
@@ -54,29 +54,6 @@ void reset_parameters_he(Net& net, pgg::Generator& g) {
         const double fan_in = double(v.numel() / v.shape()[0]);
         pgg::fill_normal(v, g, 0.0f, float(std::sqrt(2.0 / fan_in)));
     });
-}
-
-// Sets the rate of every Gaussian dropout layer and gives each its own noise stream of `seed` (layers
-// that shared a stream would draw correlated noise).
-template <class Net>
-void set_dropout(Net& net, float rate, std::uint64_t seed) {
-    std::uint64_t stream = 0;
-    for_each_layer(net, [&](auto& layer) {
-        if constexpr (requires { layer.rate; layer.generator; }) {
-            layer.rate = rate;
-            layer.generator = pgg::Generator(seed, 0xd40 + stream++);
-        }
-    });
-}
-
-// The noise streams of the dropout layers, in order, for checkpoints.
-template <class Net>
-std::vector<pgg::Generator*> dropout_generators(Net& net) {
-    std::vector<pgg::Generator*> out;
-    for_each_layer(net, [&](auto& layer) {
-        if constexpr (requires { layer.rate; layer.generator; }) out.push_back(&layer.generator);
-    });
-    return out;
 }
 
 } // namespace cxr_unet

@@ -35,6 +35,7 @@
 #include "optim.hpp"
 #include "io.hpp"
 #include "metrics.hpp"
+#include "util/hash.hpp"
 #include "util/plot.hpp"
 #include "util/progress.hpp"
 #include "util/interrupt.hpp"

@@ -3,13 +3,14 @@
 # written, losses finite, a run split by --resume identical to a straight one, `generate` writing valid
 # PNGs of the right size, SIGINT leaving a snapshot to resume from.
 # The embedded generator (examples/embed_generator) must write the very PNGs `generate` writes.
-# Usage: train_end_to_end.sh CXR_PGGAN WORK_DIR CXR_DIR SAME_WEIGHTS_PY EMBED_GENERATOR
+# Usage: train_end_to_end.sh CXR_PGGAN WORK_DIR CXR_DIR SAME_WEIGHTS_PY EMBED_GENERATOR FINITE_METRICS_PY
 set -euo pipefail
 P=$1
 W=$2
 CXR=$3
 SAME=$4
 EMBED=$5
+FINITE=$6
 rm -rf "$W" && mkdir -p "$W" && cd "$W"
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
@@ -39,7 +40,7 @@ for f in config.json log.txt metrics.jsonl reals.png fakes000000.png fakes000003
 done
 ls "$R"/network-snapshot-*.safetensors > /dev/null || fail "no periodic snapshot"
 grep -q "^tick 1 .*kimg 0.5" "$R/log.txt" || fail "log.txt lacks the tick line"
-grep -qi "nan\|inf" "$R/metrics.jsonl" && fail "non-finite losses: $(cat $R/metrics.jsonl)"
+/usr/bin/python3 "$FINITE" "$R/metrics.jsonl" D_loss G_loss D_real D_fake penalty grad_norm || fail "non-finite losses in metrics.jsonl"
 [ "$(wc -l < "$R/metrics.jsonl")" -ge 6 ] || fail "metrics.jsonl has too few ticks"
 grep -q '"lod":0.0' "$R/metrics.jsonl" || fail "the run did not reach 16x16"
 
@@ -62,25 +63,53 @@ if "$P" generate --snapshot "$R/log.txt" --num 1 --out bad 2> err.txt; then fail
 "$P" evaluate --run "$R" --reals cxr16 --num 64 > eval.txt || fail "evaluate --run"
 [ -s "$R/evaluate.csv" ] && [ -s "$R/evaluate.png" ] || fail "evaluate wrote no CSV or plot"
 [ "$(grep -c '^"network-' "$R/evaluate.csv")" -eq "$(ls "$R"/network-*.safetensors | wc -l)" ] || fail "evaluate skipped snapshots"
-[ "$(sed -n 2p "$R/evaluate.csv" | cut -d, -f1)" = '"reals (second sample)"' ] || fail "no floor row first: $(cat "$R/evaluate.csv")"
+[ "$(sed -n 2p "$R/evaluate.csv" | cut -d, -f1)" = '"reals (held out)"' ] || fail "no floor row first: $(cat "$R/evaluate.csv")"
 [ "$(sed -n 3p "$R/evaluate.csv" | cut -d, -f1)" = '"network-final.safetensors"' ] || fail "not newest first"
-floor=$(sed -n 2p "$R/evaluate.csv" | cut -d, -f6); final=$(sed -n 3p "$R/evaluate.csv" | cut -d, -f6)
+floor=$(sed -n 2p "$R/evaluate.csv" | cut -d, -f7); final=$(sed -n 3p "$R/evaluate.csv" | cut -d, -f7)
 awk "BEGIN { exit !($floor < $final) }" || fail "a 3-kimg generator scored at or below the reals floor ($final <= $floor)"
 # any two folders of images, brought to a common power-of-two size (here 16)
 "$P" evaluate --images gen --reals "$CXR/images" --num 5 > eval_images.txt || fail "evaluate --images"
 grep -q '^"gen",nan,16,' gen-evaluate.csv || fail "evaluate --images: $(cat gen-evaluate.csv)"
 if "$P" evaluate --snapshot "$R/network-final.safetensors" --run "$R" --reals cxr16 2> err.txt; then fail "evaluate took two sources"; fi
+# the reals are drawn by their contents, not their names: a folder sorted by source (as the shared one
+# is) and a shuffled, renamed copy of it give the very same distances
+mkdir sorted shuffled
+cxrs=("$CXR"/images/*)
+for i in $(seq 0 59); do cp "${cxrs[$((i * 4))]}" "sorted/$(printf %03d "$i").png"; done
+/usr/bin/python3 -c '
+import os, random, shutil
+names = sorted(os.listdir("sorted")); new = list(names); random.Random(5).shuffle(new)
+for a, b in zip(names, new): shutil.copy(os.path.join("sorted", a), os.path.join("shuffled", "x" + b))'
+"$P" evaluate --images gen --reals sorted --num 5 --out ev-sorted > /dev/null
+"$P" evaluate --images gen --reals shuffled --num 5 --out ev-shuffled > /dev/null
+cmp -s ev-sorted.csv ev-shuffled.csv || fail "a shuffled copy of the reals scored differently: $(cat ev-sorted.csv ev-shuffled.csv)"
 
 # SIGINT: a snapshot, a clean exit, and a run that resumes from it
 "$P" train "${S[@]}" --total-kimg 100 --desc interrupted > interrupted.txt &
 pid=$!
 sleep 6
 kill -INT "$pid"
-wait "$pid" || fail "an interrupted run exited with status $?"
+rc=0; wait "$pid" || rc=$?
+[ "$rc" -eq 130 ] || fail "an interrupted run exited with status $rc, not 130 (128 + SIGINT)"
 grep -q "interrupted (signal 2)" runs/002-interrupted/log.txt || fail "no interruption note in the log"
 ls runs/002-interrupted/network-snapshot-*.safetensors > /dev/null || fail "no snapshot after SIGINT"
 ls runs/002-interrupted | grep -q "tmp" && fail "a temporary file was left behind"
 kimg=$(sed -n 's/.*at kimg \([0-9.]*\);.*/\1/p' runs/002-interrupted/log.txt)
 "$P" train --resume runs/002-interrupted --total-kimg "$(awk "BEGIN { print $kimg + 0.2 }")" > resumed2.txt || fail "resume after SIGINT"
 grep -q "resumed from" runs/002-interrupted/log.txt || fail "resume note"
+# reset_opt_for_new_lod=false: Adam's state runs on across the level-of-detail boundaries at 0.5 and
+# 1 kimg (its step count is that of every minibatch); true (the default) restarts it at each
+"$P" train "${S[@]}" --total-kimg 1.5 --desc keepadam --set reset_opt_for_new_lod=false > keepadam.txt
+/usr/bin/python3 - runs/*-keepadam/network-final.safetensors runs/000-straight/network-snapshot-000002.safetensors <<'PY' ||
+import json, struct, sys
+def meta(path):
+    with open(path, "rb") as f:
+        return json.loads(f.read(struct.unpack("<Q", f.read(8))[0]))["__metadata__"]
+keep, reset = meta(sys.argv[1]), meta(sys.argv[2])
+nimg = json.loads(keep["state"])["cur_nimg"]
+steps = [int(keep["adam_G.steps"]), int(keep["adam_D.steps"])]
+print("kept Adam:", steps, "steps for", nimg, "images; reset at each boundary:", reset["adam_G.steps"])
+sys.exit(0 if steps == [nimg // 16] * 2 and int(reset["adam_G.steps"]) < nimg // 16 else 1)
+PY
+    fail "reset_opt_for_new_lod=false did not keep Adam's state across stages"
 echo "train end to end: all checks passed"

@@ -13,7 +13,7 @@ namespace pggpu {
 
 using namespace pgg;
 
-// Float32 on both sides, different summation orders: far under 1e-3 (device/METHOD.md). cuDNN may
+// Float32 on both sides, different summation orders: far under 1e-3 (docs/cuda.md, "Tests"). cuDNN may
 // pick Winograd or FFT algorithms, which lose a little more than direct summation.
 inline constexpr double float_tol = 1e-5;
 inline constexpr double conv_tol = 1e-4;

@@ -2,6 +2,7 @@
 // Checkpoints of networks and optimiser state in one safetensors file. Names are the parameters'
 // hierarchical names under a prefix ("G.", "Gs.", "D.", "adam_G.m."); loading checks every name,
 // shape and dtype first, reports each mismatch by name, and changes nothing unless all match.
+#include <charconv>
 #include <set>
 #include <sstream>
 
@@ -72,12 +73,12 @@ void load_adam(const SafetensorsFile& f, optim::Adam<T, D>& adam, const std::str
         pairs.emplace_back(prefix + "v." + params[i].name, &adam.second_moments()[i]);
     }
     detail::require_match(f, pairs, prefix);
+    // the whole text is a count >= 0, as add_adam writes it (std::stol took "12abc" as 12 and "-5" as -5)
+    const std::string text = f.string_metadata(prefix + "steps");
     long steps = 0;
-    try {
-        steps = std::stol(f.string_metadata(prefix + "steps"));
-    } catch (const std::logic_error&) {
-        throw error(f.path() + ": metadata '" + prefix + "steps' is not a number");
-    }
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), steps);
+    if (ec != std::errc() || end != text.data() + text.size() || steps < 0)
+        throw error(f.path() + ": metadata '" + prefix + "steps' = '" + text + "' is not a step count (an integer >= 0)");
     for (auto& [name, t] : pairs) f.copy_to(name, *t);
     adam.set_steps(steps);
 }

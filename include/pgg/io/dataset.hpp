@@ -1,5 +1,5 @@
 #pragma once
-// The multi-resolution dataset of DESIGN.md: one folder holding
+// The multi-resolution dataset (docs/io.md, "The dataset folder"): one folder holding
 //   manifest.json             {"format": "pgg-dataset", "version": 1, "count", "channels", "resolution",
 //                              "levels": [R, R/2, ..., 4], "files": {"R": "level-R.npy", ...}, "seed", "labels"}
 //   level-<r>.npy             uint8 (N, C, r, r) for r = R, R/2, ..., 4
@@ -12,6 +12,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -125,16 +126,34 @@ public:
         try {
             m = nlohmann::json::parse(in);
             PGG_CHECK(m.at("format") == "pgg-dataset", path, ": not a pgg dataset manifest");
-            count_ = m.at("count").get<index_t>();
-            channels_ = m.at("channels").get<int>();
-            res_ = m.at("resolution").get<index_t>();
-            for (index_t r : m.at("levels").get<std::vector<index_t>>()) {
+            // numbers are checked before conversion: nlohmann converts 1e300 to an integer with undefined
+            // behaviour, and 8.5 to 8 silently
+            auto integer = [&](const nlohmann::json& v, const char* what, index_t lo, index_t hi) {
+                PGG_CHECK(v.is_number_integer() && (v.is_number_unsigned() ? (lo <= 0 || v.get<std::uint64_t>() >= std::uint64_t(lo)) &&
+                                                                                 v.get<std::uint64_t>() <= std::uint64_t(hi)
+                                                                           : v.get<std::int64_t>() >= lo && v.get<std::int64_t>() <= hi),
+                          path, ": ", what, " is ", v.dump(), ", not an integer in [", lo, ", ", hi, "]");
+                return v.get<index_t>();
+            };
+            const index_t most = std::numeric_limits<index_t>::max();
+            count_ = integer(m.at("count"), "count", 1, most);
+            channels_ = int(integer(m.at("channels"), "channels", 1, 4));
+            res_ = integer(m.at("resolution"), "resolution", 1, index_t(1) << 30);
+            PGG_CHECK(m.at("levels").is_array(), path, ": levels is not an array");
+            for (const auto& level : m.at("levels")) {
+                const index_t r = integer(level, "a level", 1, index_t(1) << 30);
                 auto map = std::make_unique<NpyMap<std::uint8_t>>(dir + "/" + m.at("files").at(std::to_string(r)).get<std::string>());
                 PGG_CHECK(map->shape() == std::vector<index_t>({count_, index_t(channels_), r, r}), map->path(),
                           ": shape disagrees with the manifest");
                 levels_.emplace(r, std::move(map));
             }
-            if (!m.at("labels").is_null()) labels_ = std::make_unique<NpyMap<std::int32_t>>(dir + "/" + m.at("labels").get<std::string>());
+            if (!m.at("labels").is_null()) {
+                labels_ = std::make_unique<NpyMap<std::int32_t>>(dir + "/" + m.at("labels").get<std::string>());
+                std::string shape;
+                for (index_t d : labels_->shape()) shape += (shape.empty() ? "" : ", ") + std::to_string(d);
+                PGG_CHECK(labels_->shape() == std::vector<index_t>({count_}), labels_->path(), ": labels of shape (", shape,
+                          ") for ", count_, " images: one label per image expected");
+            }
         } catch (const nlohmann::json::exception& e) {
             throw error(path + ": corrupt manifest: " + e.what());
         }

@@ -11,10 +11,14 @@
 // - transfer syntaxes: uncompressed (implicit/explicit, little/big endian) and JPEG (baseline,
 //   extended, lossless), through DCMTK's decoders.
 #include <dcmtk/config/osconfig.h>
+#include <dcmtk/dcmdata/dcpixseq.h>
+#include <dcmtk/dcmdata/dcpxitem.h>
 #include <dcmtk/dcmdata/dctk.h>
 #include <dcmtk/dcmimgle/dcmimage.h>
 #include <dcmtk/dcmimgle/dipixel.h>
 #include <dcmtk/dcmjpeg/djdecode.h>
+
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cmath>
@@ -37,6 +41,31 @@ inline void register_dicom_codecs() {
 } // namespace detail
 
 namespace detail {
+// DCMTK 3.6.7 (Debian 12) walks the markers of a JPEG frame's first fragment for its bit depth before
+// decoding, and loops forever on a TEM marker (FF 01) met before the frame header: found by
+// fuzz/fuzz_dicom.cpp. The same walk here refuses such a file first.
+inline void check_jpeg_markers(const std::string& path, DcmDataset& ds) {
+    DcmElement* e = nullptr;
+    if (ds.findAndGetElement(DCM_PixelData, e).bad() || !e) return;
+    auto* pixels = dynamic_cast<DcmPixelData*>(e);
+    DcmPixelSequence* seq = nullptr;
+    if (!pixels || pixels->getEncapsulatedRepresentation(ds.getOriginalXfer(), nullptr, seq).bad() || !seq) return;
+    DcmPixelItem* first = nullptr; // item 0 is the offset table
+    Uint8* p = nullptr;
+    if (seq->getItem(first, 1).bad() || !first || first->getUint8Array(p).bad() || !p) return;
+    const Uint32 n = first->getLength();
+    for (Uint32 at = 0; at + 4 < n;) {
+        if (p[at] != 0xFF) return;     // not a marker: DCMTK stops with an error
+        const Uint8 m = p[at + 1];
+        if (m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC) return; // the frame header: done
+        if (m == 0x01) throw error(path + ": corrupt JPEG pixel data (a TEM marker before the frame header)");
+        if (m == 0xFF) at += 1;                                                                  // fill byte
+        else if ((m >= 0xD0 && m <= 0xD9) || (m > 0x02 && m <= 0xBF)) at += 2;                   // no length
+        else if (m >= 0xC4) at += 2 + ((Uint32(p[at + 2]) << 8) | p[at + 3]);                   // a segment
+        else return;                                                                             // invalid: DCMTK's error
+    }
+}
+
 // The modality-transformed pixel values DCMTK decoded, as doubles.
 inline std::vector<double> modality_values(const DiPixel& px) {
     std::vector<double> v(px.getCount());
@@ -70,6 +99,22 @@ inline Tensor<std::uint8_t> read_dicom(const std::string& path) {
     Float64 center = 0, width = 0;
     const bool windowed = ds->findAndGetFloat64(DCM_WindowCenter, center).good() &&
                           ds->findAndGetFloat64(DCM_WindowWidth, width).good() && width >= 1;
+    // DCMTK allocates Rows x Columns pixels before it finds the data missing: a header can claim 4 billion
+    // (found by fuzz/fuzz_dicom.cpp). The file must hold them: as stored, or as JPEG packs them at most.
+    Uint16 rows = 0, columns = 0, samples = 1, bits_allocated = 8;
+    ds->findAndGetUint16(DCM_Rows, rows), ds->findAndGetUint16(DCM_Columns, columns);
+    ds->findAndGetUint16(DCM_SamplesPerPixel, samples), ds->findAndGetUint16(DCM_BitsAllocated, bits_allocated);
+    const bool encapsulated = DcmXfer(ds->getOriginalXfer()).isEncapsulated();
+    struct stat info {};
+    const double file_bytes = ::stat(path.c_str(), &info) == 0 ? double(info.st_size) : 0.0;
+    const double values = double(rows) * double(columns) * std::max<Uint16>(samples, 1); // samples: DCMTK allocates them too
+    const double need = encapsulated ? values / 1024 : values * std::max<Uint16>(bits_allocated, 1) / 8;
+    if (need > file_bytes + (encapsulated ? 4 : 0))
+        throw error(path + ": " + std::to_string(rows) + " x " + std::to_string(columns) + " pixels" +
+                    (samples > 1 ? " x " + std::to_string(samples) + " samples" : "") +
+                    (encapsulated ? " (JPEG)" : " of " + std::to_string(bits_allocated) + " bits") + " cannot be stored in its " +
+                    std::to_string(std::uint64_t(file_bytes)) + " bytes (corrupt or truncated)");
+    if (encapsulated) detail::check_jpeg_markers(path, *ds);
     DicomImage img(&file, ds->getOriginalXfer(), CIF_MayDetachPixelData, 0, 1);
     if (img.getStatus() != EIS_Normal)
         throw error(path + ": cannot decode the image (" + std::string(DicomImage::getString(img.getStatus())) + ")");
@@ -78,7 +123,8 @@ inline Tensor<std::uint8_t> read_dicom(const std::string& path) {
     if (!inter || h == 0 || w == 0 || index_t(inter->getCount()) < h * w) throw error(path + ": empty or undecodable image");
     const std::vector<double> v = detail::modality_values(*inter);
     // the VOI step, done here rather than by DCMTK's renderer, whose rounding is off by one for some values
-    const auto [lo, hi] = std::minmax_element(v.begin(), v.begin() + h * w);
+    const auto range = std::minmax_element(v.begin(), v.begin() + h * w); // (not a structured binding: the lambda
+    const auto lo = range.first, hi = range.second;                         // below captures it, which clang < 16 refuses)
     const bool as_stored = !windowed && bits_stored <= 8 && *lo >= 0 && *hi <= 255;
     const double span = std::max(*hi - *lo, 1e-12);
     auto voi = [&](double x) {

@@ -10,10 +10,13 @@
 
 #include <cctype>
 #include <cmath>
+#include <cstdlib>
 #include <cstdint>
 #include <fstream>
 #include <iterator>
+#include <limits>
 #include <string>
+#include <string_view>
 
 #include "../core/ops.hpp"
 #include "atomic_file.hpp"
@@ -29,37 +32,113 @@ inline std::string read_bytes(const std::string& path) {
 inline std::uint8_t luma(unsigned r, unsigned g, unsigned b) {
     return std::uint8_t((r * 19595u + g * 38470u + b * 7471u + 0x8000u) >> 16); // PIL's fixed-point weights
 }
-// stb reads a binary PGM/PPM whose pixel data is cut short without complaint: check its length.
-inline void check_pnm_length(const std::string& path, const std::string& bytes, int w, int h, int channels) {
-    if (bytes.size() < 2 || bytes[0] != 'P' || (bytes[1] != '5' && bytes[1] != '6')) return;
+// A binary PGM/PPM header (P5, P6) read as stb reads it: width, height and maxval between whitespace and
+// comments (# to the end of the line); false for other files. fields[i] is -1 for a number of more than
+// 9 digits, which stb's parser overflows (int, undefined behaviour: found by fuzz/fuzz_image.cpp).
+inline bool pnm_header(std::string_view bytes, long (&fields)[3], std::size_t& pixels_at) {
+    if (bytes.size() < 2 || bytes[0] != 'P' || (bytes[1] != '5' && bytes[1] != '6')) return false;
     std::size_t pos = 2;
-    long fields[3] = {};
-    for (long& f : fields) { // width, height, maxval; whitespace and # comments between them
+    for (long& f : fields) {
+        f = 0;
         for (;;) {
             while (pos < bytes.size() && std::isspace(static_cast<unsigned char>(bytes[pos]))) ++pos;
             if (pos < bytes.size() && bytes[pos] == '#')
-                while (pos < bytes.size() && bytes[pos] != '\n') ++pos;
+                while (pos < bytes.size() && bytes[pos] != '\n' && bytes[pos] != '\r') ++pos;
             else break;
         }
-        while (pos < bytes.size() && std::isdigit(static_cast<unsigned char>(bytes[pos]))) f = f * 10 + (bytes[pos++] - '0');
+        for (int digits = 1; pos < bytes.size() && std::isdigit(static_cast<unsigned char>(bytes[pos])); ++digits, ++pos)
+            f = digits > 9 || f < 0 ? -1 : f * 10 + (bytes[pos] - '0');
     }
-    ++pos; // the single whitespace byte before the pixels
+    pixels_at = pos + 1; // the single whitespace byte before the pixels
+    return true;
+}
+inline void check_pnm_numbers(const std::string& path, std::string_view bytes) {
+    long fields[3];
+    std::size_t at = 0;
+    if (pnm_header(bytes, fields, at))
+        for (long f : fields)
+            if (f < 0) throw error(path + ": corrupt PGM/PPM header (a number of more than 9 digits)");
+}
+// stb reads a binary PGM/PPM whose pixel data is cut short without complaint: check its length.
+inline void check_pnm_length(const std::string& path, std::string_view bytes, int w, int h, int channels) {
+    long fields[3];
+    std::size_t pos = 0;
+    if (!pnm_header(bytes, fields, pos)) return;
     const std::size_t need = std::size_t(w) * std::size_t(h) * std::size_t(channels) * (fields[2] > 255 ? 2 : 1);
     if (bytes.size() < pos + need)
         throw error(path + ": truncated image (" + std::to_string(bytes.size() - std::min(bytes.size(), pos)) + " of " +
                     std::to_string(need) + " pixel bytes)");
 }
+// stb allocates, and for some formats fills, width x height pixels before it finds the data missing: a
+// header of a few bytes can claim 2 GiB and minutes of decoding. Refuse sizes the file cannot hold, by
+// the densest each format can pack pixels (its compression's limit, with a margin):
+inline void check_pixel_count(const std::string& path, std::string_view b, int w, int h) {
+    auto starts = [&](std::string_view magic) { return b.substr(0, magic.size()) == magic; };
+    const char* format = "TGA"; // stb's last guess, without a signature
+    double per_byte = 64;       // run-length packets of 128 one-byte pixels
+    if (starts("\x89PNG")) format = "PNG", per_byte = 8 * 1032;             // 1-bit pixels, deflate's 1032:1
+    else if (starts("\xFF")) format = "JPEG", per_byte = 1024;              // >= 1 bit per 8 x 8 block and scan
+    else if (starts("BM")) format = "BMP", per_byte = 8;                     // uncompressed, 1 bit per pixel
+    else if (starts("GIF8")) format = "GIF", per_byte = 4096;                // a 12-bit LZW code for 4096 pixels
+    else if (starts("8BPS")) format = "PSD", per_byte = 64;                  // PackBits runs of 128
+    else if (starts("#?RADIANCE") || starts("#?RGBE")) format = "HDR", per_byte = 64;
+    else if (starts("\x53\x80\xF6\x34")) format = "PIC", per_byte = 32768; // 16-bit run counts
+    else if (starts("P5") || starts("P6")) return;                          // check_pnm_length is exact
+    const double most = per_byte * double(b.size()) + 4096;
+    if (std::abs(double(w)) * std::abs(double(h)) > most) // stb_info gives a top-down BMP a negative height
+        throw error(path + ": " + format + " header claims " + std::to_string(std::llabs(w)) + " x " + std::to_string(std::llabs(h)) +
+                    " pixels, more than its " + std::to_string(b.size()) + " bytes can hold (corrupt or truncated)");
+}
+// Debian's stb (2.27) builds a JPEG Huffman table without checking that its 16 code counts add up to
+// at most 256, and writes past the table's arrays when they do not (found by fuzz/fuzz_image.cpp). stb
+// takes a marker wherever 0xFF is followed by a marker byte, so every FF C4 (DHT) in the file is checked.
+inline void check_jpeg_huffman(const std::string& path, std::string_view b) {
+    auto at = [&](std::size_t i) -> unsigned { return i < b.size() ? static_cast<unsigned char>(b[i]) : 0u; }; // stb reads 0 past the end
+    for (std::size_t m = b.find("\xFF\xC4"); m != std::string_view::npos; m = b.find("\xFF\xC4", m + 1)) {
+        long left = long((at(m + 2) << 8) | at(m + 3)) - 2;
+        for (std::size_t p = m + 4; left > 0 && p < b.size();) { // the tables of one DHT segment, as stb walks them
+            if ((at(p) >> 4) > 1 || (at(p) & 15) > 3) break;    // stb refuses the header
+            unsigned codes = 0;
+            for (int i = 1; i <= 16; ++i) codes += at(p + std::size_t(i));
+            if (codes > 256)
+                throw error(path + ": corrupt JPEG (a Huffman table of " + std::to_string(codes) + " codes; 256 at most)");
+            p += 17 + codes, left -= long(17 + codes);
+        }
+    }
+}
+// Debian's stb grows its buffer to an IDAT chunk's declared length before it reads the chunk: 8 bytes
+// can claim 2 GiB (found by fuzz/fuzz_image.cpp). Every IDAT up to IEND must lie within the file.
+inline void check_png_chunks(const std::string& path, std::string_view b) {
+    auto be32 = [&](std::size_t i) {
+        return (std::uint32_t(std::uint8_t(b[i])) << 24) | (std::uint32_t(std::uint8_t(b[i + 1])) << 16) |
+               (std::uint32_t(std::uint8_t(b[i + 2])) << 8) | std::uint32_t(std::uint8_t(b[i + 3]));
+    };
+    for (std::size_t at = 8; at + 8 <= b.size();) { // length, type, data, CRC
+        const std::uint64_t length = be32(at), left = b.size() - (at + 8);
+        const std::string_view type = b.substr(at + 4, 4);
+        if (type == "IDAT" && length > left)
+            throw error(path + ": corrupt or truncated image (PNG: an IDAT chunk of " + std::to_string(length) + " bytes, " +
+                        std::to_string(left) + " left in the file)");
+        if (type == "IEND" || length > left) return; // stb stops there too
+        at += 12 + std::size_t(length);
+    }
+}
 } // namespace detail
 
-// Reads an image; channels 0 keeps gray as 1 and colour as 3, 1 or 3 converts.
-inline Tensor<std::uint8_t> read_image(const std::string& path, int channels = 0) {
+// Decodes an image file's bytes held in memory; `path` names it in every error. channels as read_image.
+inline Tensor<std::uint8_t> decode_image(std::string_view bytes, const std::string& path, int channels = 0) {
     PGG_CHECK(channels == 0 || channels == 1 || channels == 3, "read_image: channels must be 0, 1 or 3, got ", channels);
-    const std::string bytes = detail::read_bytes(path);
+    if (bytes.size() > std::size_t(std::numeric_limits<int>::max()))
+        throw error(path + ": " + std::to_string(bytes.size()) + " bytes, too large for the image decoder (2 GiB at most)");
     const auto* data = reinterpret_cast<const stbi_uc*>(bytes.data());
     const int size = int(bytes.size());
     int w = 0, h = 0, stored = 0;
+    if (bytes.substr(0, 1) == "\xFF") detail::check_jpeg_huffman(path, bytes); // JPEG (FF+ D8): before stb reads a table
+    detail::check_pnm_numbers(path, bytes);
+    if (bytes.substr(0, 8) == "\x89PNG\r\n\x1a\n") detail::check_png_chunks(path, bytes);
     if (!stbi_info_from_memory(data, size, &w, &h, &stored))
         throw error(path + ": not a readable image (" + std::string(stbi_failure_reason()) + ")");
+    detail::check_pixel_count(path, bytes, w, h);
     detail::check_pnm_length(path, bytes, w, h, stored);
     const bool is16 = stbi_is_16_bit_from_memory(data, size);
     int got = 0;
@@ -87,6 +166,12 @@ inline Tensor<std::uint8_t> read_image(const std::string& path, int channels = 0
         }
     }
     return img;
+}
+
+// Reads an image; channels 0 keeps gray as 1 and colour as 3, 1 or 3 converts.
+inline Tensor<std::uint8_t> read_image(const std::string& path, int channels = 0) {
+    PGG_CHECK(channels == 0 || channels == 1 || channels == 3, "read_image: channels must be 0, 1 or 3, got ", channels);
+    return decode_image(detail::read_bytes(path), path, channels);
 }
 
 // Writes an 8-bit PNG (atomically). img: (1, C, H, W) or (C, H, W) with C = 1 or 3.

@@ -6,10 +6,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
-#include <regex>
+#include <limits>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -85,21 +86,36 @@ public:
         const std::size_t hlen = std::size_t(static_cast<unsigned char>(p[8])) | (std::size_t(static_cast<unsigned char>(p[9])) << 8);
         if (10 + hlen > size_) fail("truncated header");
         const std::string header(p + 10, hlen);
-        std::smatch m;
-        if (!std::regex_search(header, m, std::regex("'descr':\\s*'([^']*)'")) || m[1] != npy_descr<T>())
+        std::string descr, dims;
+        if (!quoted_value(header, "'descr':", '\'', '\'', descr) || descr != npy_descr<T>())
             fail("element type is not " + std::string(npy_descr<T>()));
         if (header.find("'fortran_order': False") == std::string::npos) fail("Fortran order is not supported");
-        if (!std::regex_search(header, m, std::regex("'shape':\\s*\\(([^)]*)\\)"))) fail("no shape in the header");
-        const std::string dims = m[1];
-        const std::regex number("\\d+");
-        for (std::sregex_iterator it(dims.begin(), dims.end(), number), end; it != end; ++it)
-            shape_.push_back(std::stoll(it->str()));
+        if (!quoted_value(header, "'shape':", '(', ')', dims)) fail("no shape in the header");
         offset_ = 10 + hlen;
-        index_t n = 1;
-        for (index_t d : shape_) n *= d;
-        if (offset_ + std::size_t(n) * sizeof(T) != size_)
-            fail("holds " + std::to_string(size_ - offset_) + " data bytes, its shape needs " + std::to_string(n * sizeof(T)) +
-                 " (truncated?)");
+        // every run of digits is a dimension; their product, in bytes, must be what the file holds
+        const std::size_t data_bytes = size_ - offset_;
+        std::size_t need = sizeof(T);
+        bool too_large = false;
+        for (std::size_t i = 0; i < dims.size();) {
+            if (!std::isdigit(static_cast<unsigned char>(dims[i]))) {
+                ++i;
+                continue;
+            }
+            std::size_t d = 0;
+            for (; i < dims.size() && std::isdigit(static_cast<unsigned char>(dims[i])); ++i) {
+                too_large = too_large || d > (std::size_t(std::numeric_limits<index_t>::max()) - 9) / 10;
+                if (!too_large) d = d * 10 + std::size_t(dims[i] - '0');
+            }
+            shape_.push_back(index_t(d));
+            if (too_large) continue;
+            if (d && need > std::numeric_limits<std::size_t>::max() / d) too_large = true;
+            else need *= d;
+        }
+        if (too_large)
+            fail("shape (" + dims + ") needs more data bytes than any file holds; the file holds " + std::to_string(data_bytes) +
+                 " (corrupt header?)");
+        if (need != data_bytes)
+            fail("holds " + std::to_string(data_bytes) + " data bytes, its shape needs " + std::to_string(need) + " (truncated?)");
     }
     NpyMap(const NpyMap&) = delete;
     NpyMap& operator=(const NpyMap&) = delete;
@@ -110,6 +126,19 @@ public:
     const std::string& path() const { return path_; }
 
 private:
+    // The text after the first `key` that is followed (after blanks) by `open`, up to `close`.
+    static bool quoted_value(const std::string& header, const char* key, char open, char close, std::string& out) {
+        for (std::size_t at = header.find(key); at != std::string::npos; at = header.find(key, at + 1)) {
+            std::size_t i = at + std::strlen(key);
+            while (i < header.size() && std::isspace(static_cast<unsigned char>(header[i]))) ++i;
+            if (i >= header.size() || header[i] != open) continue;
+            const std::size_t end = header.find(close, i + 1);
+            if (end == std::string::npos) continue;
+            out = header.substr(i + 1, end - i - 1);
+            return true;
+        }
+        return false;
+    }
     [[noreturn]] void fail(const std::string& why) {
         release();
         throw error(path_ + ": " + why);

@@ -8,9 +8,11 @@
 //   2. per image and level, patches_per_image 7x7 neighbourhoods at random positions wholly inside;
 //   3. per level and set, each channel of the descriptors centred and divided by its standard deviation
 //      over all descriptors of that set (the official finalize_descriptors);
-//   4. per level, repeats x directions random unit directions; both sets projected, the projections
-//      sorted, the mean absolute difference of the sorted projections taken; reported x1000 per level
-//      and averaged over levels.
+//   4. per level, repeats x directions random unit directions; both sets projected and the 1-D
+//      Wasserstein distance of the projections taken (sets of equal size: the mean absolute difference
+//      of the sorted projections, as the official code computes it; of different sizes: the integral of
+//      |difference| of the two quantile functions, which is the same thing generalised); reported x1000
+//      per level and averaged over levels.
 // Descriptors are normalised, so one affine change of pixel values applied to both sets ([0, 255] or
 // [-1, 1]) leaves the distance unchanged. Random numbers (positions, directions) are Philox draws indexed
 // by (image, level, patch) and (level, direction): the result depends on the seed only, never on the
@@ -271,19 +273,39 @@ inline void radix_sort(float* v, index_t n, std::vector<std::uint32_t>& buf) {
     for (index_t i = 0; i < n; ++i) v[i] = std::bit_cast<float>((keys[i] & 0x80000000u) ? keys[i] & 0x7fffffffu : ~keys[i]);
 }
 
-// Raw form of metrics::sliced_wasserstein: a and b hold `count` descriptors of `dim` values each (row by
-// row, `channels` equal runs per row), dirs `num_dirs` rows of `dim` values. Each thread takes
-// dir_block directions at a time (with 2 x dir_block x count floats of projections and 2 x count words
-// of sort scratch); a direction's sum is the same whichever thread computes it.
-inline double sliced_wasserstein(const float* a, const float* b, index_t count, index_t dim, int channels, const float* dirs,
-                                 index_t num_dirs) {
-    const Normalisation na = channel_normalisation(a, count, dim, channels);
-    const Normalisation nb = channel_normalisation(b, count, dim, channels);
+// W1 between the empirical distributions of sa (n values) and sb (m values), both sorted ascending:
+// the integral over t in [0, 1] of |Qa(t) - Qb(t)|, Q the quantile functions (steps at i/n and j/m,
+// compared exactly as integers i*m and j*n). With n == m it is the mean of |sa[i] - sb[i]|.
+inline double wasserstein_sorted(const float* sa, index_t n, const float* sb, index_t m) {
+    if (n == m) {
+        double sum = 0;
+        for (index_t i = 0; i < n; ++i) sum += std::abs(double(sa[i]) - double(sb[i]));
+        return sum / double(n);
+    }
+    double sum = 0;
+    index_t i = 0, j = 0, t = 0; // t: the position reached, in units of 1 / (n m)
+    while (i < n && j < m) {
+        const index_t ea = (i + 1) * m, eb = (j + 1) * n, e = std::min(ea, eb);
+        sum += double(e - t) * std::abs(double(sa[i]) - double(sb[j]));
+        t = e;
+        i += ea == e, j += eb == e;
+    }
+    return sum / (double(n) * double(m));
+}
+
+// Raw form of metrics::sliced_wasserstein: a holds `count_a` and b `count_b` descriptors of `dim`
+// values each (row by row, `channels` equal runs per row), dirs `num_dirs` rows of `dim` values. Each
+// thread takes dir_block directions at a time (with dir_block x (count_a + count_b) floats of
+// projections and sort scratch); a direction's distance is the same whichever thread computes it.
+inline double sliced_wasserstein(const float* a, index_t count_a, const float* b, index_t count_b, index_t dim, int channels,
+                                 const float* dirs, index_t num_dirs) {
+    const Normalisation na = channel_normalisation(a, count_a, dim, channels);
+    const Normalisation nb = channel_normalisation(b, count_b, dim, channels);
     const index_t blocks = (num_dirs + dir_block - 1) / dir_block;
     std::vector<double> per_dir(static_cast<std::size_t>(num_dirs));
 #pragma omp parallel
     {
-        std::vector<float> pa(static_cast<std::size_t>(dir_block * count)), pb(pa.size()), xb;
+        std::vector<float> pa(static_cast<std::size_t>(dir_block * count_a)), pb(static_cast<std::size_t>(dir_block * count_b)), xb;
         std::vector<float> dirs_t(static_cast<std::size_t>(dim * dir_block));
         std::vector<std::uint32_t> buf;
 #pragma omp for schedule(dynamic, 1)
@@ -293,22 +315,20 @@ inline double sliced_wasserstein(const float* a, const float* b, index_t count, 
             std::fill(dirs_t.begin(), dirs_t.end(), 0.0f);
             for (int k = 0; k < kb; ++k)
                 for (index_t d = 0; d < dim; ++d) dirs_t[std::size_t(d * dir_block + k)] = dirs[(j0 + k) * dim + d];
-            project(a, count, dim, na, dirs_t.data(), pa.data(), xb);
-            project(b, count, dim, nb, dirs_t.data(), pb.data(), xb);
+            project(a, count_a, dim, na, dirs_t.data(), pa.data(), xb);
+            project(b, count_b, dim, nb, dirs_t.data(), pb.data(), xb);
             for (int k = 0; k < kb; ++k) {
-                float* sa = pa.data() + k * count;
-                float* sb = pb.data() + k * count;
-                radix_sort(sa, count, buf);
-                radix_sort(sb, count, buf);
-                double sum = 0;
-                for (index_t n = 0; n < count; ++n) sum += std::abs(double(sa[n]) - double(sb[n]));
-                per_dir[std::size_t(j0 + k)] = sum;
+                float* sa = pa.data() + k * count_a;
+                float* sb = pb.data() + k * count_b;
+                radix_sort(sa, count_a, buf);
+                radix_sort(sb, count_b, buf);
+                per_dir[std::size_t(j0 + k)] = wasserstein_sorted(sa, count_a, sb, count_b);
             }
         }
     }
     double total = 0;
     for (double s : per_dir) total += s;
-    return total / (double(num_dirs) * double(count));
+    return total / double(num_dirs);
 }
 
 template <class T>
@@ -371,18 +391,19 @@ inline Tensor<float> random_directions(index_t count, index_t dim, Generator& ge
     return out;
 }
 
-// The sliced Wasserstein distance between descriptor sets a and b (M, D) of equal size, D made of
-// `channels` runs (one per image channel): each set normalised per channel by its own statistics, both
-// projected on each row of `directions` (J, D) as given, the projections sorted, and the mean over
-// directions and descriptors of |a_i - b_i| returned (not x1000). The same descriptors give exactly 0.
+// The sliced Wasserstein distance between descriptor sets a (M, D) and b (M', D), D made of `channels`
+// runs (one per image channel): each set normalised per channel by its own statistics, both projected
+// on each row of `directions` (J, D) as given, and the mean over directions of the 1-D Wasserstein
+// distance between the projections returned (not x1000): for M == M', the mean over sorted pairs of
+// |a_i - b_i|. The same descriptors give exactly 0.
 inline double sliced_wasserstein(const Tensor<float>& a, const Tensor<float>& b, const Tensor<float>& directions, int channels) {
-    PGG_CHECK(a.rank() == 2 && a.shape() == b.shape() && a.n() > 0,
-              "sliced_wasserstein: needs two descriptor sets of one shape (M, D), got ", a.shape(), " and ", b.shape());
+    PGG_CHECK(a.rank() == 2 && b.rank() == 2 && a.c() == b.c() && a.n() > 0 && b.n() > 0,
+              "sliced_wasserstein: needs two non-empty descriptor sets (M, D) of one D, got ", a.shape(), " and ", b.shape());
     PGG_CHECK(directions.rank() == 2 && directions.c() == a.c(), "sliced_wasserstein: directions ", directions.shape(),
               " do not match descriptors of ", a.c(), " values");
     PGG_CHECK(channels > 0 && a.c() % channels == 0, "sliced_wasserstein: ", a.c(), " values per descriptor do not split into ",
               channels, " channels");
-    return swd_detail::sliced_wasserstein(a.data(), b.data(), a.n(), a.c(), channels, directions.data(), directions.n());
+    return swd_detail::sliced_wasserstein(a.data(), a.n(), b.data(), b.n(), a.c(), channels, directions.data(), directions.n());
 }
 
 struct SwdOptions {
@@ -481,17 +502,30 @@ public:
         return b;
     }
 
-    // The distances; needs as many fakes as reals (sorted projections are compared one to one).
+    // The distances; the sets may differ in size. When only one of them has switched to bins, a binned
+    // copy of the other is compared with it.
     SwdResult compute() const {
-        PGG_CHECK(reals_.images > 0 && reals_.images == fakes_.images, "SwdAccumulator::compute: needs as many fakes as reals, has ",
-                  reals_.images, " reals and ", fakes_.images, " fakes");
+        PGG_CHECK(reals_.images > 0 && fakes_.images > 0, "SwdAccumulator::compute: needs reals and fakes, has ", reals_.images,
+                  " reals and ", fakes_.images, " fakes");
+        if (reals_.binned != fakes_.binned) {
+            Set r = reals_, f = fakes_;
+            bin(r.binned ? f : r);
+            return distances(r, f);
+        }
+        return distances(reals_, fakes_);
+    }
+
+private:
+    struct Set;
+
+    SwdResult distances(const Set& reals, const Set& fakes) const {
         SwdResult res;
         res.resolutions = resolutions_;
         for (std::size_t l = 0; l < resolutions_.size(); ++l) {
-            const double d = reals_.binned ? binned_distance(l)
-                                           : swd_detail::sliced_wasserstein(reals_.desc[l].data(), fakes_.desc[l].data(),
-                                                                            reals_.images * opt_.patches_per_image, dim(), int(channels_),
-                                                                            dirs_[l].data(), num_dirs());
+            const double d = reals.binned ? binned_distance(reals, fakes, l)
+                                          : swd_detail::sliced_wasserstein(reals.desc[l].data(), reals.images * opt_.patches_per_image,
+                                                                           fakes.desc[l].data(), fakes.images * opt_.patches_per_image,
+                                                                           dim(), int(channels_), dirs_[l].data(), num_dirs());
             res.distances.push_back(1000 * d);
         }
         for (double d : res.distances) res.mean += d;
@@ -499,7 +533,6 @@ public:
         return res;
     }
 
-private:
     // Philox streams: patch positions of reals and fakes are drawn independently, as in the official code.
     static constexpr std::uint64_t reals_stream = 0, fakes_stream = 1, directions_stream = 2;
 
@@ -644,21 +677,30 @@ private:
         });
     }
 
-    // The set's descriptors fix its reference normalisation (and, for the first set, the bin edges),
-    // are counted in the bins, and are freed.
+    // The first set to switch fixes the bin edges of each level and direction, from its projections
+    // under its reference normalisation; then it is binned.
     void switch_to_bins(Set& set) {
+        const index_t n = set.images * opt_.patches_per_image;
+        for (std::size_t l = 0; l < resolutions_.size(); ++l) {
+            if (!edges_[l].empty()) continue;
+            const float* x = set.desc[l].data();
+            edges_[l].resize(std::size_t(num_dirs()));
+            for_each_projection(x, n, swd_detail::channel_normalisation(x, n, dim(), int(channels_)), l, [&](index_t j, float* p) {
+                std::sort(p, p + n);
+                edges_[l][std::size_t(j)] = BinEdges(p, std::size_t(n), opt_.bins);
+            });
+        }
+        bin(set);
+    }
+
+    // The set's descriptors fix its reference normalisation, are counted in the bins (the edges exist),
+    // and are freed.
+    void bin(Set& set) const {
         const index_t n = set.images * opt_.patches_per_image;
         for (std::size_t l = 0; l < resolutions_.size(); ++l) {
             const float* x = set.desc[l].data();
             set.ref[l] = swd_detail::channel_normalisation(x, n, dim(), int(channels_));
             add_sums(x, set.images, set.sum[l], set.sum_sq[l]);
-            if (edges_[l].empty()) {
-                edges_[l].resize(std::size_t(num_dirs()));
-                for_each_projection(x, n, set.ref[l], l, [&](index_t j, float* p) {
-                    std::sort(p, p + n);
-                    edges_[l][std::size_t(j)] = BinEdges(p, std::size_t(n), opt_.bins);
-                });
-            }
             set.cdf[l].assign(std::size_t(num_dirs()), BinnedCdf(opt_.bins));
             count(x, n, set, l);
             std::vector<float>().swap(set.desc[l]);
@@ -669,7 +711,7 @@ private:
     // Mean over directions of W1 between the binned sets of level l. Gray: each set's projections are
     // mapped from its reference normalisation (mean m_r, 1/std s_r) to the one of all its images (m, s):
     // p -> (s / s_r) p + s (m_r - m) sum(direction).
-    double binned_distance(std::size_t l) const {
+    double binned_distance(const Set& reals, const Set& fakes, std::size_t l) const {
         auto affine = [&](const Set& set, const float* dir) -> std::array<double, 2> {
             if (channels_ != 1) return {1.0, 0.0};
             const double values = double(set.images) * double(opt_.patches_per_image) * double(swd_patch_area);
@@ -680,9 +722,9 @@ private:
         double total = 0;
         for (index_t j = 0; j < num_dirs(); ++j) {
             const float* dir = dirs_[l].data() + j * dim();
-            const auto [ar, br] = affine(reals_, dir);
-            const auto [af, bf] = affine(fakes_, dir);
-            total += wasserstein_1d(reals_.cdf[l][std::size_t(j)], fakes_.cdf[l][std::size_t(j)], edges_[l][std::size_t(j)], ar, br, af, bf);
+            const auto [ar, br] = affine(reals, dir);
+            const auto [af, bf] = affine(fakes, dir);
+            total += wasserstein_1d(reals.cdf[l][std::size_t(j)], fakes.cdf[l][std::size_t(j)], edges_[l][std::size_t(j)], ar, br, af, bf);
         }
         return total / double(num_dirs());
     }

@@ -14,7 +14,8 @@
 //                                                                   are overwritten (or added, if asked)
 //     template <class F> void for_each_parameter(F&& f, const std::string& prefix = "");
 //     void train(bool on);
-// and the layers a discriminator uses also the forward-over-reverse pair of DESIGN.md:
+// and the layers a discriminator uses also the forward-over-reverse pair (docs/design.md, "Exact
+// second-order gradients"):
 //     tangent(xt) -> yt = J x', with J the Jacobian at the x of the last forward (which it reuses);
 //     backward_tangent(dy, dyt, dx, dxt, Accumulate): the vector-Jacobian product of (x, xt) -> (y, yt).
 #include <string>

@@ -100,23 +100,23 @@ struct WganGpOptions {
     double lambda = 10.0;
     double drift = 1e-3;
     // The gradient norm is divided by this before (|g| - 1)^2: 2^floor(lod) when D runs on images
-    // below the full resolution (pggan-spec.md, "Scale of the penalty").
+    // below the full resolution (docs/cxr_pggan.md, "Scale of the penalty").
     double norm_scale = 1.0;
 };
 
 // One WGAN-GP evaluation of discriminator `d` (a bound layer with tangent passes): leaves the exact
 // gradient of the whole loss, penalty included, in d's parameter gradients and returns the parts.
-// mixed = real + u (fake - real), one u ~ U[0, 1] per sample drawn from `gen`.
+// mixed = real + mixing (fake - real), with the given mixing factors (N), one per sample.
 template <class Net, class T, class D>
-WganGpParts wgan_gp_discriminator(Net& d, const Tensor<T, D>& real, const Tensor<T, D>& fake, Generator& gen,
+WganGpParts wgan_gp_discriminator(Net& d, const Tensor<T, D>& real, const Tensor<T, D>& fake, const Tensor<T, D>& mixing,
                                   const WganGpOptions& o = {}) {
     PGG_CHECK(real.shape() == fake.shape(), "wgan_gp: real ", real.shape(), " and fake ", fake.shape(), " differ");
     const index_t N = real.n();
+    PGG_CHECK(mixing.shape() == Shape{N}, "wgan_gp: mixing factors ", mixing.shape(), " for ", N, " samples");
     const T inv_n = T(1.0 / double(N));
     WganGpParts parts;
-    Tensor<T, D> u({N}), mixed, g, dx, dxt, seed;
-    fill_uniform(u, gen);
-    mixed = real + (fake - real) * per_sample(u);
+    Tensor<T, D> u, mixed, g, dx, dxt, seed;
+    mixed = real + (fake - real) * per_sample(mixing);
 
     // 1. g = grad_x sum D(mixed); only the input gradient: step 2 writes the parameter gradients.
     const Tensor<T, D>& s_mixed = d.forward(mixed);
@@ -147,6 +147,15 @@ WganGpParts wgan_gp_discriminator(Net& d, const Tensor<T, D>& real, const Tensor
     d.backward(seed, dx, Accumulate{false, true});
     parts.loss = parts.d_fake - parts.d_real + parts.penalty + parts.drift;
     return parts;
+}
+
+// The same with one mixing factor u ~ U[0, 1] per sample drawn from `gen`.
+template <class Net, class T, class D>
+WganGpParts wgan_gp_discriminator(Net& d, const Tensor<T, D>& real, const Tensor<T, D>& fake, Generator& gen,
+                                  const WganGpOptions& o = {}) {
+    Tensor<T, D> u({real.n()});
+    fill_uniform(u, gen);
+    return wgan_gp_discriminator(d, real, fake, u, o);
 }
 
 } // namespace pgg::nn

@@ -3,6 +3,7 @@
 // work can stop at a safe point (remove temporaries, write a snapshot) instead of dying half-way.
 // A second signal of the same kind restores the default action and ends the process at once.
 #include <csignal>
+#include <string>
 
 #include "../core/error.hpp"
 
@@ -19,9 +20,22 @@ inline void on_interrupt(int sig) {
 // The signal received since the guard was installed (0: none).
 inline int interrupted() { return detail::interrupt_signal; }
 
-// Throws pgg::error naming `what` if a signal arrived.
+// What long work throws when a signal stopped it (after saving what it could). Programs exit with
+// 128 + signal() for it, the shell's convention for a process ended by that signal (130 for SIGINT,
+// 143 for SIGTERM), so that a script can tell an interrupted run from a finished or a failed one.
+class interrupted_error : public error {
+public:
+    interrupted_error(const std::string& what, int sig) : error(what), signal_(sig) {}
+    int signal() const { return signal_; }
+    int exit_status() const { return 128 + signal_; }
+
+private:
+    int signal_;
+};
+
+// Throws interrupted_error naming `what` if a signal arrived.
 inline void throw_if_interrupted(const char* what) {
-    if (interrupted()) throw error(std::string(what) + ": interrupted by signal " + std::to_string(interrupted()));
+    if (const int sig = interrupted()) throw interrupted_error(std::string(what) + ": interrupted by signal " + std::to_string(sig), sig);
 }
 
 class InterruptGuard {

@@ -17,20 +17,21 @@ template <class T>
 using acc_t = std::conditional_t<std::is_same_v<T, long double>, long double, double>;
 
 // The fold of each ReduceOp, also used by the CUDA reduction kernels (host and device).
+// max propagates NaN as NumPy's does (a NaN anywhere gives NaN, so a check like max(abs(a - b)) < tol
+// fails on a broken result); the max of nothing is -inf. Sums propagate NaN by arithmetic.
 template <ReduceOp Op, class A>
 PGG_HD inline A reduce_identity() {
     return Op == ReduceOp::max ? -std::numeric_limits<A>::infinity() : A(0);
 }
 template <ReduceOp Op, class A>
-PGG_HD PGG_INLINE A reduce_step(A acc, A v) {
-    if constexpr (Op == ReduceOp::max) return v > acc ? v : acc;
-    else if constexpr (Op == ReduceOp::sum_sq) return acc + v * v;
-    else return acc + v;
+PGG_HD PGG_INLINE A reduce_combine(A a, A b) {
+    if constexpr (Op == ReduceOp::max) return (b > a || b != b) ? b : a; // once a is NaN, it stays
+    else return a + b;
 }
 template <ReduceOp Op, class A>
-PGG_HD PGG_INLINE A reduce_combine(A a, A b) {
-    if constexpr (Op == ReduceOp::max) return b > a ? b : a;
-    else return a + b;
+PGG_HD PGG_INLINE A reduce_step(A acc, A v) {
+    if constexpr (Op == ReduceOp::sum_sq) return acc + v * v;
+    else return reduce_combine<Op, A>(acc, v);
 }
 
 // Folds get(i) for i in [i0, i1) into 32 independent lanes, so that the compiler vectorises the
