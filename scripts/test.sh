@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # Installs what pgg needs, builds the release preset (library, tests, examples, benchmarks) and runs
-# the whole test suite, then the reader tests under the sanitizers. This is the README's test command
-# and what CI runs. Fuzzing (scripts/fuzz.sh) is run by hand until its runs are reproducible
-# (docs/reliability.md).
+# the whole test suite, then the reader tests under the sanitizers and a reproducible fuzzing run of
+# every reader. This is the README's test command and what CI runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -29,3 +28,7 @@ ctest --preset release
 cmake --preset asan -DPGG_BUILD_EXAMPLES=OFF -DPGG_BUILD_BENCHMARKS=OFF -DPGG_WITH_CUDA=OFF
 cmake --build --preset asan --target pgg_tests_io -j "$(nproc)"
 ASAN_OPTIONS=detect_leaks=1 ./build/asan/tests/pgg_tests_io
+
+# Fuzzing: every reader's libFuzzer harness, 50,000 inputs from the generated seed corpora with a fixed
+# seed, the same inputs on every run (docs/reliability.md; long campaigns by hand).
+bash scripts/fuzz.sh --runs "${PGG_FUZZ_RUNS:-50000}"

@@ -253,6 +253,30 @@ TEST_CASE("images: a JPEG Huffman table of more than 256 codes is refused before
     CHECK_THROWS_WITH(io::decode_image(jpg, "fill.jpg", 1), Catch::Contains("fill.jpg: corrupt JPEG (a Huffman table of"));
 }
 
+TEST_CASE("images: a JPEG scan with a Huffman table the file does not define is refused (fuzz)", "[io][image][fuzz]") {
+    Tensor<std::uint8_t> img({1, 3, 16, 16});
+    for (index_t i = 0; i < img.numel(); ++i) img.data()[i] = std::uint8_t(i * 3);
+    std::string interleaved(img.numel(), '\0');
+    for (index_t i = 0; i < 256; ++i)
+        for (int c = 0; c < 3; ++c) interleaved[std::size_t(i * 3 + c)] = char(img.data()[c * 256 + i]);
+    std::string jpg;
+    auto sink = [](void* ctx, void* data, int size) { static_cast<std::string*>(ctx)->append(static_cast<char*>(data), size); };
+    REQUIRE(stbi_write_jpg_to_func(sink, &jpg, 16, 16, 3, interleaved.data(), 90));
+    CHECK(io::decode_image(jpg, "ok.jpg", 3).numel() == 768);
+    // stb decoded with table slot 3, never defined: uninitialised memory as a table (UBSan: index 1129202603
+    // out of bounds)
+    const std::size_t sos = jpg.find("\xFF\xDA");
+    REQUIRE(sos != std::string::npos);
+    std::string bad = jpg;
+    bad[sos + 6] = '\x33'; // the first component's DC and AC tables
+    CHECK_THROWS_WITH(io::decode_image(bad, "undefined.jpg", 3), Catch::Contains("undefined.jpg: corrupt JPEG (a scan uses a Huffman table"));
+    // and with quantisation table 3: uninitialised values (UBSan: signed overflow, differing run to run)
+    const std::size_t sof = jpg.find("\xFF\xC0");
+    REQUIRE(sof != std::string::npos);
+    jpg[sof + 12] = '\x03'; // the first component's quantisation table
+    CHECK_THROWS_WITH(io::decode_image(jpg, "noquant.jpg", 3), Catch::Contains("noquant.jpg: corrupt JPEG (a scan uses a quantisation table"));
+}
+
 #ifdef PGG_CXR_DIR
 TEST_CASE("images: the shared chest X-rays and lung masks", "[io][image][cxr]") {
     int seen = 0;

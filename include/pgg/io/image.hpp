@@ -106,6 +106,62 @@ inline void check_jpeg_huffman(const std::string& path, std::string_view b) {
         }
     }
 }
+// Debian's stb decodes a JPEG scan with Huffman or quantisation tables the file never defined, reading
+// uninitialised memory as a table (a Huffman one indexes with it far out of bounds; found by
+// fuzz/fuzz_image.cpp). The markers are walked as stb walks them (segments by their length, a scan's
+// data up to the next marker): every table a scan decodes with must have been defined before it.
+inline void check_jpeg_scans(const std::string& path, std::string_view b) {
+    auto at = [&](std::size_t i) -> unsigned { return i < b.size() ? static_cast<unsigned char>(b[i]) : 0u; };
+    bool dc[4] = {}, ac[4] = {}, quant[4] = {}, progressive = false;
+    unsigned component_quant[256] = {}; // by component id, from the frame header
+    for (unsigned& q : component_quant) q = 4;
+    for (std::size_t i = 0; i + 1 < b.size();) {
+        if (at(i) != 0xFF) { // where a marker should be, stb looks for the next 0xFF
+            ++i;
+            continue;
+        }
+        while (i < b.size() && at(i) == 0xFF) ++i; // fill bytes
+        const unsigned m = at(i++);
+        if (m == 0xD9) return;                                                      // end of image
+        if (m == 0x00 || m == 0x01 || m == 0xD8 || (m >= 0xD0 && m <= 0xD7)) continue; // no length
+        const std::size_t seg = i + 2, end = i + ((at(i) << 8) | at(i + 1));
+        if (m == 0xC2) progressive = true;
+        if (m == 0xDB)
+            for (std::size_t p = seg; p < end && p < b.size(); p += (at(p) >> 4) ? 129 : 65) {
+                if ((at(p) >> 4) > 1 || (at(p) & 15) > 3) return; // stb refuses the file
+                quant[at(p) & 15] = true;
+            }
+        if (m >= 0xC0 && m <= 0xC2)
+            for (unsigned c = 0, n = at(seg + 5); c < n; ++c) component_quant[at(seg + 6 + 3 * c)] = at(seg + 8 + 3 * c);
+        if (m == 0xC4) {
+            for (std::size_t p = seg; p < end && p < b.size();) {
+                const unsigned q = at(p), kind = q >> 4, slot = q & 15;
+                if (kind > 1 || slot > 3) return; // stb refuses the file
+                unsigned codes = 0;
+                for (int k = 1; k <= 16; ++k) codes += at(p + std::size_t(k));
+                (kind ? ac : dc)[slot] = true;
+                p += 17 + codes;
+            }
+        }
+        if (m == 0xDA) {
+            const unsigned n = at(seg), first = at(seg + 1 + 2 * n), high = at(seg + 3 + 2 * n) >> 4;
+            const bool uses_dc = !progressive || (first == 0 && high == 0), uses_ac = !progressive || first != 0;
+            for (unsigned c = 0; c < n; ++c) {
+                const unsigned t = at(seg + 2 + 2 * c), d = t >> 4, a = t & 15;
+                if (d > 3 || a > 3) return; // stb refuses the file
+                if ((uses_dc && !dc[d]) || (uses_ac && !ac[a]))
+                    throw error(path + ": corrupt JPEG (a scan uses a Huffman table the file does not define)");
+                const unsigned q = component_quant[at(seg + 1 + 2 * c)];
+                if (q < 4 && !quant[q])
+                    throw error(path + ": corrupt JPEG (a scan uses a quantisation table the file does not define)");
+            }
+            i = end;
+            while (i + 1 < b.size() && !(at(i) == 0xFF && at(i + 1) != 0 && !(at(i + 1) >= 0xD0 && at(i + 1) <= 0xD7))) ++i;
+            continue;
+        }
+        i = end;
+    }
+}
 // Debian's stb grows its buffer to an IDAT chunk's declared length before it reads the chunk: 8 bytes
 // can claim 2 GiB (found by fuzz/fuzz_image.cpp). Every IDAT up to IEND must lie within the file.
 inline void check_png_chunks(const std::string& path, std::string_view b) {
@@ -133,7 +189,10 @@ inline Tensor<std::uint8_t> decode_image(std::string_view bytes, const std::stri
     const auto* data = reinterpret_cast<const stbi_uc*>(bytes.data());
     const int size = int(bytes.size());
     int w = 0, h = 0, stored = 0;
-    if (bytes.substr(0, 1) == "\xFF") detail::check_jpeg_huffman(path, bytes); // JPEG (FF+ D8): before stb reads a table
+    if (bytes.substr(0, 1) == "\xFF") { // JPEG (FF+ D8): before stb reads a table
+        detail::check_jpeg_huffman(path, bytes);
+        detail::check_jpeg_scans(path, bytes);
+    }
     detail::check_pnm_numbers(path, bytes);
     if (bytes.substr(0, 8) == "\x89PNG\r\n\x1a\n") detail::check_png_chunks(path, bytes);
     if (!stbi_info_from_memory(data, size, &w, &h, &stored))
