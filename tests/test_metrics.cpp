@@ -461,3 +461,93 @@ TEST_CASE("roc_curve and roc_auc: ties, perfect and reversed separation, Mann-Wh
     CHECK_THROWS_WITH(m::roc_auc(scores, std::vector<int>{1, 1, 1, 1}), Catch::Contains("needs both classes"));
     CHECK_THROWS_WITH(m::roc_auc(std::vector<double>{0.1, std::nan("")}, std::vector<int>{0, 1}), Catch::Contains("score 1 is NaN"));
 }
+
+namespace {
+// The script's diagnostic_cases(): labels about a third positive, scores a and b (b with many ties).
+struct DiagnosticCases {
+    std::vector<int> label;
+    std::vector<double> a, b;
+};
+DiagnosticCases diagnostic_cases() {
+    DiagnosticCases c;
+    for (std::uint64_t i = 0; i < 157; ++i) {
+        const int l = int(noise(21, i) % 3 == 0);
+        c.label.push_back(l);
+        c.a.push_back(double(noise(22, i) % 1000) / 1000.0 + 0.3 * l);
+        c.b.push_back(double(noise(23, i) % 50) / 50.0 + 0.15 * l);
+    }
+    return c;
+}
+} // namespace
+
+TEST_CASE("diagnostic scores, Youden threshold, bootstrap AUC interval, DeLong test: against NumPy", "[metrics]") {
+    const auto c = diagnostic_cases();
+    const auto auc = golden("diag_auc");
+    CHECK(m::roc_auc(c.a, c.label) == Approx(auc[0]).epsilon(1e-12));
+    CHECK(m::roc_auc(c.b, c.label) == Approx(auc[1]).epsilon(1e-12));
+
+    const auto youden = golden("diag_youden");
+    const double t = m::youden_threshold(c.a, c.label);
+    CHECK(t == Approx(youden[0]).epsilon(1e-12));
+    CHECK(m::youden_threshold(c.b, c.label) == Approx(youden[1]).epsilon(1e-12));
+
+    const auto want = golden("diag_scores");
+    const auto d = m::diagnostic(c.a, c.label, t);
+    CHECK(double(d.tp) == want[0]);
+    CHECK(double(d.fp) == want[1]);
+    CHECK(double(d.fn) == want[2]);
+    CHECK(double(d.tn) == want[3]);
+    CHECK(d.accuracy == Approx(want[4]).epsilon(1e-12));
+    CHECK(d.balanced_accuracy == Approx(want[5]).epsilon(1e-12));
+    CHECK(d.sensitivity == Approx(want[6]).epsilon(1e-12));
+    CHECK(d.specificity == Approx(want[7]).epsilon(1e-12));
+    CHECK(d.precision == Approx(want[8]).epsilon(1e-12));
+    CHECK(d.f1 == Approx(want[9]).epsilon(1e-12));
+
+    const auto boot = golden("diag_bootstrap");
+    const auto iv = m::roc_auc_bootstrap(c.a, c.label, 7, 500);
+    CHECK(iv.estimate == Approx(boot[0]).epsilon(1e-12));
+    CHECK(iv.lower == Approx(boot[1]).epsilon(1e-12));
+    CHECK(iv.upper == Approx(boot[2]).epsilon(1e-12));
+    CHECK(iv.lower < iv.estimate);
+    CHECK(iv.estimate < iv.upper);
+    const auto other = m::roc_auc_bootstrap(c.a, c.label, 8, 500); // another seed, another interval
+    CHECK(other.lower != iv.lower);
+
+    const auto dl = golden("diag_delong");
+    const auto p = m::delong_test(c.a, c.b, c.label);
+    const double got[] = {p.auc_a, p.auc_b, p.difference, p.se, p.z, p.p, p.lower, p.upper};
+    for (int k = 0; k < 8; ++k) {
+        INFO("DeLong field " << k);
+        CHECK(got[k] == Approx(dl[std::size_t(k)]).epsilon(1e-9));
+    }
+    // Swapping the classifiers negates the difference and keeps p.
+    const auto q = m::delong_test(c.b, c.a, c.label);
+    CHECK(q.difference == Approx(-p.difference).epsilon(1e-12));
+    CHECK(q.p == Approx(p.p).epsilon(1e-12));
+}
+
+TEST_CASE("diagnostic scores: edge cases and bad input", "[metrics]") {
+    const std::vector<int> labels{0, 0, 1, 1};
+    const std::vector<double> scores{0.1, 0.4, 0.35, 0.8};
+    // Youden's J is best (0.5) at 0.8 and at 0.35: the first (highest), midway to 0.4.
+    CHECK(m::youden_threshold(scores, labels) == Approx(0.6));
+    const auto none = m::diagnostic(scores, labels, 0.9); // nothing predicted positive
+    CHECK(none.tp == 0);
+    CHECK(none.tn == 2);
+    CHECK(none.precision == 0);
+    CHECK(none.f1 == 0);
+    CHECK(none.sensitivity == 0);
+    CHECK(none.specificity == 1);
+    CHECK(none.balanced_accuracy == 0.5);
+    // The same classifier twice: no difference, p = 1.
+    const auto same = m::delong_test(scores, scores, labels);
+    CHECK(same.difference == 0);
+    CHECK(same.p == 1);
+    CHECK_THROWS_WITH(m::diagnostic(scores, std::vector<int>{1, 1, 1, 1}), Catch::Contains("needs both classes"));
+    CHECK_THROWS_WITH(m::roc_auc_bootstrap(scores, std::vector<int>{0, 0, 0, 0}, 1), Catch::Contains("needs both classes"));
+    CHECK_THROWS_WITH(m::delong_test(scores, std::vector<double>{0.1, 0.2}, labels), Catch::Contains("2 scores for 4 labels"));
+    CHECK_THROWS_WITH(m::delong_test(scores, std::vector<double>{0.1, 0.2, std::nan(""), 0.3}, labels),
+                      Catch::Contains("score 2 is NaN"));
+    CHECK_THROWS_WITH(m::roc_auc_bootstrap(scores, labels, 1, 1), Catch::Contains("at least 2 resamples"));
+}

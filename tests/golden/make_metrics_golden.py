@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Writes tests/golden/metrics/*.npy: SWD's pieces and MS-SSIM computed independently in numpy (float64).
+"""Writes tests/golden/metrics/*.npy: SWD's pieces, MS-SSIM and the diagnostic scores (Youden threshold,
+confusion scores, bootstrap AUC interval, DeLong's paired test) computed independently in numpy (float64).
 
 Run with Debian's interpreter (python3-numpy): /usr/bin/python3 tests/golden/make_metrics_golden.py
 The inputs are integer formulas that tests/test_metrics.cpp evaluates identically (32-bit hash noise).
@@ -8,7 +9,9 @@ padding), pyr_down = blur then [::2, ::2], pyr_up = zeros between samples then t
 finalize_descriptors, sorted projections. MS-SSIM follows its ms_ssim.py with a direct 2-D 'valid'
 convolution instead of FFTs.
 """
+import math
 import os
+from statistics import NormalDist
 
 import numpy as np
 
@@ -179,6 +182,87 @@ def ms_ssim_gray_pairs():
     return a.astype(np.float32) / np.float32(100), b.astype(np.float32) / np.float32(100)
 
 
+# ---- diagnostic scores -------------------------------------------------------------------------------
+
+def diagnostic_cases(n=157):
+    """Labels (about a third positive) and two classifiers' scores, the second with many ties."""
+    i = np.arange(n)
+    label = (noise(21, i) % 3 == 0).astype(np.int64)
+    a = (noise(22, i) % 1000) / 1000.0 + 0.3 * label
+    b = (noise(23, i) % 50) / 50.0 + 0.15 * label
+    return label, a, b
+
+
+def psi(pos, neg):
+    """Mann-Whitney kernel for every (positive, negative) pair: 1 if the positive scores higher, 1/2 on a tie."""
+    return (pos[:, None] > neg[None, :]) + 0.5 * (pos[:, None] == neg[None, :])
+
+
+def youden(score, label):
+    """The first (highest) distinct score maximising TPR - FPR, then midway to the next lower score."""
+    t = np.unique(score)[::-1]
+    j = np.array([np.mean(score[label == 1] >= v) - np.mean(score[label == 0] >= v) for v in t])
+    k = int(np.argmax(j))
+    return (t[k] + t[k + 1]) / 2 if k + 1 < len(t) else t[k]
+
+
+def confusion_scores(score, label, threshold):
+    pred = score >= threshold
+    tp, fp = np.sum(pred & (label == 1)), np.sum(pred & (label == 0))
+    fn, tn = np.sum(~pred & (label == 1)), np.sum(~pred & (label == 0))
+    sens, spec = tp / (tp + fn), tn / (tn + fp)
+    prec = tp / (tp + fp) if tp + fp else 0.0
+    f1 = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+    return [tp, fp, fn, tn, (tp + tn) / len(label), (sens + spec) / 2, sens, spec, prec, f1]
+
+
+def philox4x32(counter, stream, seed):
+    """Philox4x32-10 (Salmon et al.) of 64-bit counters under (seed, stream): an (N, 4) array of words."""
+    m = np.uint64(0xFFFFFFFF)
+    c = [counter & m, counter >> np.uint64(32), np.full_like(counter, stream & 0xFFFFFFFF),
+         np.full_like(counter, stream >> 32)]
+    k0, k1 = np.uint64(seed & 0xFFFFFFFF), np.uint64(seed >> 32)
+    for _ in range(10):
+        p0, p1 = np.uint64(0xD2511F53) * c[0], np.uint64(0xCD9E8D57) * c[2]
+        c = [(p1 >> np.uint64(32)) ^ c[1] ^ k0, p1 & m, (p0 >> np.uint64(32)) ^ c[3] ^ k1, p0 & m]
+        k0, k1 = (k0 + np.uint64(0x9E3779B9)) & m, (k1 + np.uint64(0xBB67AE85)) & m
+    return np.stack(c, axis=1)
+
+
+def auc(score, label):
+    return psi(score[label == 1], score[label == 0]).mean()
+
+
+def bootstrap_auc(score, label, seed, resamples, level=0.95):
+    """Stratified percentile bootstrap: positives then negatives, word k of blocks b * ceil(n / 4) on."""
+    pos, neg = score[label == 1], score[label == 0]
+    n = len(score)
+    blocks = (n + 3) // 4
+    lab = np.r_[np.ones(len(pos), np.int64), np.zeros(len(neg), np.int64)]
+    aucs = []
+    for b in range(resamples):
+        words = philox4x32(np.arange(b * blocks, (b + 1) * blocks, dtype=np.uint64), 0, seed).reshape(-1)[:n]
+        sizes = np.r_[np.full(len(pos), len(pos)), np.full(len(neg), len(neg))].astype(np.uint64)
+        idx = ((words * sizes) >> np.uint64(32)).astype(np.int64)
+        aucs.append(auc(np.r_[pos[idx[:len(pos)]], neg[idx[len(pos):]]], lab))
+    return [auc(score, label), np.quantile(aucs, (1 - level) / 2), np.quantile(aucs, (1 + level) / 2)]
+
+
+def delong(a, b, label, level=0.95):
+    """DeLong's paired test from the pairwise kernel directly (no midranks)."""
+    va, vb = psi(a[label == 1], a[label == 0]), psi(b[label == 1], b[label == 0])
+    v10 = np.stack([va.mean(axis=1), vb.mean(axis=1)])
+    v01 = np.stack([va.mean(axis=0), vb.mean(axis=0)])
+    s10, s01 = np.cov(v10), np.cov(v01)
+    w = np.array([1.0, -1.0])
+    var = w @ s10 @ w / v10.shape[1] + w @ s01 @ w / v01.shape[1]
+    d = va.mean() - vb.mean()
+    se = np.sqrt(var)
+    z = d / se
+    q = NormalDist().inv_cdf((1 + level) / 2)
+    return [va.mean(), vb.mean(), d, se, z, math.erfc(abs(z) / math.sqrt(2)), d - q * se, d + q * se]
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     save = lambda name, v: np.save(os.path.join(OUT, name + ".npy"), np.ascontiguousarray(v, dtype=np.float64))
@@ -192,6 +276,13 @@ def main():
     save("ms_ssim_rgb", [ms_ssim(a[k], b[k]) for k in range(a.shape[0])])
     a, b = ms_ssim_gray_pairs()
     save("ms_ssim_gray", [ms_ssim(a[k], b[k]) for k in range(a.shape[0])])
+    label, a, b = diagnostic_cases()
+    save("diag_auc", [auc(a, label), auc(b, label)])
+    t = youden(a, label)
+    save("diag_youden", [t, youden(b, label)])
+    save("diag_scores", confusion_scores(a, label, t))
+    save("diag_bootstrap", bootstrap_auc(a, label, seed=7, resamples=500))
+    save("diag_delong", delong(a, b, label))
 
 
 if __name__ == "__main__":
