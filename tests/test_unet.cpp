@@ -94,15 +94,19 @@ TEST_CASE("UNet data: seeded split, identity and plausible augmentation", "[exam
     mask.zero_();
     for (index_t y = 8; y < 24; ++y)
         for (index_t x = 8; x < 24; ++x) mask.data()[y * S + x] = 1.0f;
-    cxr_unet::AugmentOptions none{0, 0, 0, 0, 0, false};
-    cxr_unet::augment(img.data(), mask.data(), S, none, Generator(1), oi.data(), om.data());
+    pgg::app::AugmentOptions none{0, 0, 0, 0, 0, false};
+    pgg::app::augment(img.data(), mask.data(), S, none, Generator(1), oi.data(), om.data());
     CHECK(max(abs(oi - img)) < 1e-6f);
     CHECK(max(abs(om - mask)) < 1e-6f);
-    cxr_unet::AugmentOptions o; // the defaults: small rotations, shifts, zoom; brightness, contrast
+    pgg::app::AugmentOptions o; // the defaults: small rotations, shifts, zoom; brightness, contrast
     for (int k = 0; k < 8; ++k) {
-        cxr_unet::augment(img.data(), mask.data(), S, o, Generator(1, k), oi.data(), om.data());
+        pgg::app::augment(img.data(), mask.data(), S, o, Generator(1, k), oi.data(), om.data());
         CHECK(max(abs(oi - 0.5f)) <= 0.5f); // intensities stay in [0, 1]
         CHECK(sum(om) == Approx(256.0).epsilon(0.25)); // the square moves and turns, its area barely changes
+        // without a mask (cxr_classifier), the image is warped identically
+        Tensor<float> alone({1, 1, S, S});
+        pgg::app::augment(img.data(), nullptr, S, o, Generator(1, k), alone.data());
+        CHECK(max(abs(alone - oi)) == 0.0f);
     }
 }
 

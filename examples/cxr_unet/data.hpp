@@ -1,6 +1,6 @@
 #pragma once
 // Image and mask pairs for the UNet: reading them (same file names in two folders), the seeded
-// validation split, and augmentation that keeps anatomy plausible.
+// validation split (augmentation: examples/common/augment.hpp).
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
@@ -10,11 +10,13 @@
 
 #include <pgg/pgg.hpp>
 
+#include "../common/augment.hpp"
 #include "../common/files.hpp"
 
 namespace cxr_unet {
 
 namespace fs = std::filesystem;
+using pgg::app::AugmentOptions;
 using pgg::index_t;
 using pgg::Tensor;
 
@@ -89,53 +91,6 @@ inline Split split_indices(index_t n, double fraction, std::uint64_t seed) {
     s.train.assign(order.begin() + nv, order.end());
     std::sort(s.validation.begin(), s.validation.end());
     return s;
-}
-
-struct AugmentOptions {
-    double rotate = 10;      // degrees, uniform in [-rotate, rotate]
-    double shift = 0.06;     // fraction of the side, per axis
-    double scale = 0.08;     // zoom uniform in [1 - scale, 1 + scale]
-    double brightness = 0.1; // added, uniform in [-b, b]
-    double contrast = 0.15;  // factor uniform in [1 - c, 1 + c] around the image mean
-    bool hflip = false;      // left-right flips swap the heart's side: off by default
-};
-
-// One random affine warp (bilinear; the image's border replicated, the mask's zero) plus brightness and
-// contrast, drawn from `g` (which the caller positions per sample, so batches are reproducible).
-inline void augment(const float* img, const float* mask, index_t S, const AugmentOptions& o, const pgg::Generator& g,
-                    float* out_img, float* out_mask) {
-    std::uint32_t w[8];
-    g.block(0, w);
-    g.block(1, w + 4);
-    auto u = [&](int k) { return 2.0 * pgg::philox::to_unit_float(w[k]) - 1.0; }; // in (-1, 1)
-    const double pi = 3.14159265358979323846;
-    const double angle = o.rotate * pi / 180 * u(0), zoom = 1 + o.scale * u(1);
-    const double tx = o.shift * double(S) * u(2), ty = o.shift * double(S) * u(3);
-    const double bright = o.brightness * u(4), contrast = 1 + o.contrast * u(5);
-    const bool flip = o.hflip && u(6) > 0;
-    const double c = (double(S) - 1) / 2, ca = std::cos(angle) / zoom, sa = std::sin(angle) / zoom;
-    double mean = 0;
-    for (index_t i = 0; i < S * S; ++i) mean += img[i];
-    mean /= double(S * S);
-    for (index_t y = 0; y < S; ++y)
-        for (index_t x = 0; x < S; ++x) {
-            // output pixel -> source pixel: the inverse of rotate-zoom about the centre, then shift
-            const double px = (flip ? double(S - 1 - x) : double(x)) - c - tx, py = double(y) - c - ty;
-            const double sx = ca * px + sa * py + c, sy = -sa * px + ca * py + c;
-            const double fx = std::floor(sx), fy = std::floor(sy), ax = sx - fx, ay = sy - fy;
-            const index_t x0 = index_t(fx), y0 = index_t(fy);
-            double vi = 0, vm = 0;
-            for (int dy = 0; dy < 2; ++dy)
-                for (int dx = 0; dx < 2; ++dx) {
-                    const double wgt = (dx ? ax : 1 - ax) * (dy ? ay : 1 - ay);
-                    const index_t xx = x0 + dx, yy = y0 + dy;
-                    const index_t cx = std::clamp<index_t>(xx, 0, S - 1), cy = std::clamp<index_t>(yy, 0, S - 1);
-                    vi += wgt * img[cy * S + cx];
-                    if (xx == cx && yy == cy) vm += wgt * mask[cy * S + cx];
-                }
-            out_img[y * S + x] = float(std::clamp((vi - mean) * contrast + mean + bright, 0.0, 1.0));
-            out_mask[y * S + x] = float(vm);
-        }
 }
 
 } // namespace cxr_unet

@@ -38,16 +38,14 @@ nlohmann::json to_json(const TrainOptions& o) {
             {"depth", o.depth},         {"dropout", o.dropout}, {"epochs", o.epochs},   {"batch", o.batch},
             {"lr", o.lr},               {"lr_final", o.lr_final}, {"val_fraction", o.val_fraction},
             {"dice_weight", o.dice_weight}, {"seed", o.seed},
-            {"augment", {{"rotate", o.aug.rotate}, {"shift", o.aug.shift}, {"scale", o.aug.scale}, {"brightness", o.aug.brightness},
-                         {"contrast", o.aug.contrast}, {"hflip", o.aug.hflip}}}};
+            {"augment", pgg::app::to_json(o.aug)}};
 }
 TrainOptions from_json(const nlohmann::json& j) {
     TrainOptions o;
     o.images = j.at("images"), o.masks = j.at("masks"), o.size = j.at("size"), o.base = j.at("base"), o.depth = j.at("depth");
     o.dropout = j.at("dropout"), o.epochs = j.at("epochs"), o.batch = j.at("batch"), o.lr = j.at("lr"), o.lr_final = j.at("lr_final");
     o.val_fraction = j.at("val_fraction"), o.dice_weight = j.at("dice_weight"), o.seed = j.at("seed");
-    const auto& a = j.at("augment");
-    o.aug = {a.at("rotate"), a.at("shift"), a.at("scale"), a.at("brightness"), a.at("contrast"), a.at("hflip")};
+    o.aug = pgg::app::augment_from_json(j.at("augment"));
     return o;
 }
 
@@ -135,7 +133,7 @@ private:
                 pgg::Generator g = aug_gen;
                 g.offset = std::uint64_t(b0 + i) * 2; // two blocks per sample
                 const index_t k = split_.train[order[b0 + i]];
-                augment(pairs_.images[k].data(), pairs_.masks[k].data(), S, o_.aug, g, x.data() + i * S * S, t.data() + i * S * S);
+                pgg::app::augment(pairs_.images[k].data(), pairs_.masks[k].data(), S, o_.aug, g, x.data() + i * S * S, t.data() + i * S * S);
             }
             const double loss = segmentation_loss(model_->forward(x), t, o_.dice_weight, grad);
             model_->backward(grad);
@@ -269,12 +267,7 @@ void add_train_command(CLI::App& app) {
     cmd->add_option("--val-fraction", o->val_fraction, "fraction of pairs held out for validation (seeded)")->capture_default_str()->check(CLI::Range(0.01, 0.9));
     cmd->add_option("--dice-weight", o->dice_weight, "weight of the soft Dice term beside BCE")->capture_default_str()->check(CLI::NonNegativeNumber);
     cmd->add_option("--seed", o->seed, "seed of the split, initialisation, order, augmentation and dropout")->capture_default_str();
-    cmd->add_option("--rotate", o->aug.rotate, "augmentation: rotation, degrees")->capture_default_str()->check(CLI::Range(0.0, 45.0));
-    cmd->add_option("--shift", o->aug.shift, "augmentation: shift, fraction of the side")->capture_default_str()->check(CLI::Range(0.0, 0.5));
-    cmd->add_option("--scale", o->aug.scale, "augmentation: zoom 1 +- scale")->capture_default_str()->check(CLI::Range(0.0, 0.5));
-    cmd->add_option("--brightness", o->aug.brightness, "augmentation: brightness +- b")->capture_default_str()->check(CLI::Range(0.0, 0.5));
-    cmd->add_option("--contrast", o->aug.contrast, "augmentation: contrast 1 +- c")->capture_default_str()->check(CLI::Range(0.0, 0.9));
-    cmd->add_flag("--hflip", o->aug.hflip, "augmentation: random left-right flips (off: they move the heart)");
+    pgg::app::add_augment_options(cmd, o->aug);
     cmd->add_option("--device", o->device, "where the UNet trains: cpu, or cuda in a build with the CUDA backend")
         ->capture_default_str()
         ->check(CLI::IsMember({"cpu", "cuda"}));
