@@ -237,12 +237,20 @@ TEST_CASE("images: a header claiming more pixels than the file can hold is refus
     CHECK_THROWS_WITH(io::decode_image(png, "idat.png", 0), Catch::Contains("idat.png: corrupt or truncated image (PNG: an IDAT chunk of 2147483632 bytes"));
 }
 
-TEST_CASE("images: a JPEG Huffman table of more than 256 codes is refused before stb builds it (fuzz)", "[io][image][fuzz]") {
-    Tensor<std::uint8_t> img({1, 1, 16, 16});
-    for (index_t i = 0; i < img.numel(); ++i) img.data()[i] = std::uint8_t(i);
+namespace {
+// A valid 16x16 JPEG of `channels` interleaved channels (a ramp), encoded by stb in memory.
+std::string test_jpeg(int channels) {
+    std::string pixels(std::size_t(256 * channels), '\0');
+    for (std::size_t i = 0; i < pixels.size(); ++i) pixels[i] = char(i * 3);
     std::string jpg;
     auto sink = [](void* ctx, void* data, int size) { static_cast<std::string*>(ctx)->append(static_cast<char*>(data), size); };
-    REQUIRE(stbi_write_jpg_to_func(sink, &jpg, 16, 16, 1, img.data(), 90));
+    REQUIRE(stbi_write_jpg_to_func(sink, &jpg, 16, 16, channels, pixels.data(), 90));
+    return jpg;
+}
+} // namespace
+
+TEST_CASE("images: a JPEG Huffman table of more than 256 codes is refused before stb builds it (fuzz)", "[io][image][fuzz]") {
+    std::string jpg = test_jpeg(1);
     CHECK(io::decode_image(jpg, "ok.jpg", 1).numel() == 256);
     // Debian's stb wrote past its 257-entry code-size array for such a table (UBSan: index 257 out of bounds)
     const std::size_t dht = jpg.find("\xFF\xC4");
@@ -254,14 +262,7 @@ TEST_CASE("images: a JPEG Huffman table of more than 256 codes is refused before
 }
 
 TEST_CASE("images: a JPEG scan with a Huffman table the file does not define is refused (fuzz)", "[io][image][fuzz]") {
-    Tensor<std::uint8_t> img({1, 3, 16, 16});
-    for (index_t i = 0; i < img.numel(); ++i) img.data()[i] = std::uint8_t(i * 3);
-    std::string interleaved(img.numel(), '\0');
-    for (index_t i = 0; i < 256; ++i)
-        for (int c = 0; c < 3; ++c) interleaved[std::size_t(i * 3 + c)] = char(img.data()[c * 256 + i]);
-    std::string jpg;
-    auto sink = [](void* ctx, void* data, int size) { static_cast<std::string*>(ctx)->append(static_cast<char*>(data), size); };
-    REQUIRE(stbi_write_jpg_to_func(sink, &jpg, 16, 16, 3, interleaved.data(), 90));
+    std::string jpg = test_jpeg(3);
     CHECK(io::decode_image(jpg, "ok.jpg", 3).numel() == 768);
     // stb decoded with table slot 3, never defined: uninitialised memory as a table (UBSan: index 1129202603
     // out of bounds)

@@ -76,6 +76,25 @@ TEST_CASE("resampling layers: gradients and tangents", "[layer]") {
     check_layer_tangent<Reshape<3, 2, 2>>({2, 12});
 }
 
+TEST_CASE("GlobalAvgPool: the mean of each channel's plane, gradients and tangents", "[layer]") {
+    check_layer<GlobalAvgPool>({2, 3, 4, 5});
+    check_layer_tangent<GlobalAvgPool>({2, 3, 4, 5});
+    Net<GlobalAvgPool> pool;
+    auto x = pggtest::random_tensor<float>({2, 3, 4, 5}, 4);
+    const Tensor<float> y = pool.forward(x).clone();
+    REQUIRE(y.shape() == Shape{2, 3});
+    for (index_t n = 0; n < 2; ++n)
+        for (index_t c = 0; c < 3; ++c) {
+            double m = 0;
+            for (index_t i = 0; i < 20; ++i) m += x.data()[(n * 3 + c) * 20 + i];
+            CHECK(std::abs(y.data()[n * 3 + c] - m / 20) < 1e-6);
+        }
+    x.data()[7] = NAN; // a NaN reaches its own channel's mean only
+    const Tensor<float> yn = pool.forward(x);
+    CHECK(std::isnan(yn.data()[0]));
+    CHECK(std::isfinite(yn.data()[1]));
+}
+
 TEST_CASE("MinibatchStddev: strided groups, gradients and curvature", "[layer]") {
     // 8 samples in groups of 4: sample i in group i mod 2
     Net<MinibatchStddev<4>, double> mb;

@@ -157,3 +157,20 @@ TEST_CASE("SkipConcat: a UNet level, gradients and channel rule", "[sequential][
     Net<Level> net;
     CHECK(parameters(net)[2].name == "2.0.1.weight");
 }
+
+TEST_CASE("Residual: a ResNet basic block, gradients, curvature and the identity shortcut", "[sequential][residual]") {
+    using Block = Residual<Sequential<Named<"conv1", Conv2d<3, 3, 3>>, ReLU, Named<"conv2", Conv2d<3, 3, 3>>>>;
+    STATIC_REQUIRE(Block::out_channels_for<3> == 3);
+    pggtest::check_layer<Sequential<Conv2d<2, 3, 3, LayerOptions{.stride = 2}>, Block, ReLU>>({2, 2, 7, 6});
+    // curvature through the branch (Tanh) and the shortcut's tangent
+    pggtest::check_layer_tangent<Residual<Sequential<Conv2d<3, 3, 3>, Tanh, Conv2d<3, 3, 1>>>>({2, 3, 4, 5});
+    Net<Block> block;
+    CHECK(parameters(block)[2].name == "0.conv2.weight"); // the unnamed branch is path 0
+    // a zero last convolution (the classifier's initialisation) leaves the identity
+    Generator g(3);
+    block.reset_parameters(g);
+    block.branch.get<2>().weight.zero_();
+    block.branch.get<2>().bias.zero_();
+    auto x = pggtest::random_tensor<float>({2, 3, 4, 4}, 5);
+    CHECK(max(abs(block.forward(x) - x)) == 0.0f);
+}

@@ -79,6 +79,17 @@ inline Tensor<std::uint8_t> read_any_picture(const std::string& path, int channe
     return pgg::io::read_image(path, channels);
 }
 
+// A gray picture as float (1, 1, size, size) in [0, 1]: area averaging when shrinking, bilinear when
+// enlarging. size 0 keeps the stored size.
+inline Tensor<float> to_unit_gray(const Tensor<std::uint8_t>& img, index_t size) {
+    Tensor<float> x = pgg::cast<float>(img) * (1.0f / 255.0f);
+    if (size == 0 || (img.h() == size && img.w() == size)) return x;
+    Tensor<float> y({1, 1, size, size});
+    if (img.h() >= size && img.w() >= size) pgg::resize_area(x, y);
+    else pgg::resize_bilinear(x, y);
+    return y;
+}
+
 // Runs `body(tmp)` to fill a temporary folder beside `out`, then renames it to `out`; on any error
 // (or interruption, which throws) the temporary folder is removed and `out` never appears.
 template <class F>

@@ -17,19 +17,9 @@ namespace cxr_unet {
 
 namespace fs = std::filesystem;
 using pgg::app::AugmentOptions;
+using pgg::app::to_unit_gray;
 using pgg::index_t;
 using pgg::Tensor;
-
-// A gray picture as float (1, 1, size, size) in [0, 1]: area averaging when shrinking, bilinear when
-// enlarging. size 0 keeps the stored size.
-inline Tensor<float> to_unit_gray(const Tensor<std::uint8_t>& img, index_t size) {
-    Tensor<float> x = pgg::cast<float>(img) * (1.0f / 255.0f);
-    if (size == 0 || (img.h() == size && img.w() == size)) return x;
-    Tensor<float> y({1, 1, size, size});
-    if (img.h() >= size && img.w() >= size) pgg::resize_area(x, y);
-    else pgg::resize_bilinear(x, y);
-    return y;
-}
 
 // Pictures of `images` and the masks of the same name in `masks` (0 background, 255 lung), at size x size.
 struct Pairs {

@@ -8,6 +8,7 @@
 
 #include "../nn/layer.hpp"
 #include "../optim/adam.hpp"
+#include "../optim/sgd.hpp"
 #include "safetensors.hpp"
 
 namespace pgg::io {
@@ -25,6 +26,13 @@ void add_adam(SafetensorsWriter& w, optim::Adam<T, D>& adam, const std::string& 
         w.add(prefix + "v." + params[i].name, adam.second_moments()[i]);
     }
     w.metadata(prefix + "steps", std::to_string(adam.steps()));
+}
+
+template <class T, class D>
+void add_sgd(SafetensorsWriter& w, optim::SGD<T, D>& sgd, const std::string& prefix) {
+    const auto& params = sgd.parameters();
+    for (std::size_t i = 0; i < params.size(); ++i) w.add(prefix + "momentum." + params[i].name, sgd.momentum_buffers()[i]);
+    w.metadata(prefix + "steps", std::to_string(sgd.steps()));
 }
 
 namespace detail {
@@ -47,6 +55,17 @@ void require_match(const SafetensorsFile& f, const Pairs& pairs, const std::stri
        << "):";
     for (const auto& p : problems) os << "\n  - " << p;
     throw error(os.str());
+}
+
+// An optimiser's step count from metadata prefix + "steps": the whole text a count >= 0, as add_adam
+// and add_sgd write it (std::stol took "12abc" as 12 and "-5" as -5).
+inline long step_count(const SafetensorsFile& f, const std::string& prefix) {
+    const std::string text = f.string_metadata(prefix + "steps");
+    long steps = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), steps);
+    if (ec != std::errc() || end != text.data() + text.size() || steps < 0)
+        throw error(f.path() + ": metadata '" + prefix + "steps' = '" + text + "' is not a step count (an integer >= 0)");
+    return steps;
 }
 } // namespace detail
 
@@ -73,14 +92,21 @@ void load_adam(const SafetensorsFile& f, optim::Adam<T, D>& adam, const std::str
         pairs.emplace_back(prefix + "v." + params[i].name, &adam.second_moments()[i]);
     }
     detail::require_match(f, pairs, prefix);
-    // the whole text is a count >= 0, as add_adam writes it (std::stol took "12abc" as 12 and "-5" as -5)
-    const std::string text = f.string_metadata(prefix + "steps");
-    long steps = 0;
-    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), steps);
-    if (ec != std::errc() || end != text.data() + text.size() || steps < 0)
-        throw error(f.path() + ": metadata '" + prefix + "steps' = '" + text + "' is not a step count (an integer >= 0)");
+    const long steps = detail::step_count(f, prefix);
     for (auto& [name, t] : pairs) f.copy_to(name, *t);
     adam.set_steps(steps);
+}
+
+// Loads SGD's momentum buffers and step count saved by add_sgd; all or nothing.
+template <class T, class D>
+void load_sgd(const SafetensorsFile& f, optim::SGD<T, D>& sgd, const std::string& prefix) {
+    const auto& params = sgd.parameters();
+    std::vector<std::pair<std::string, Tensor<T, D>*>> pairs;
+    for (std::size_t i = 0; i < params.size(); ++i) pairs.emplace_back(prefix + "momentum." + params[i].name, &sgd.momentum_buffers()[i]);
+    detail::require_match(f, pairs, prefix);
+    const long steps = detail::step_count(f, prefix);
+    for (auto& [name, t] : pairs) f.copy_to(name, *t);
+    sgd.set_steps(steps);
 }
 
 } // namespace pgg::io

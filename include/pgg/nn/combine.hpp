@@ -2,7 +2,8 @@
 // Two-path layers, still composed at compile time:
 //   Lerp<A, B>:       y = A(x) + alpha (B(x) - A(x)), alpha set at run time (PG-GAN's fade-in:
 //                     A the new, higher-resolution path, B the old one, alpha = lod - floor(lod));
-//   SkipConcat<Inner>: y = [x, Inner(x)] along channels (a UNet level's skip connection).
+//   SkipConcat<Inner>: y = [x, Inner(x)] along channels (a UNet level's skip connection);
+//   Residual<Branch>:  y = x + Branch(x) (a ResNet block's identity shortcut; Branch keeps the shape).
 // Paths are named like Sequential's layers: by position ("0.", "1.") or by Named<"...">.
 #include "../core/ops.hpp"
 #include "sequential.hpp"
@@ -116,6 +117,54 @@ struct SkipConcat {
     private:
         Shape x_shape_, h_shape_;
         Tensor<T, D> y_, dskip_, dh_;
+    };
+};
+
+template <class Branch>
+struct Residual {
+    static constexpr int in_channels = Branch::in_channels;
+    static_assert(detail::ChannelCheck<1, in_channels, detail::out_channels_for<Branch, in_channels>()>::ok,
+                  "Residual: the branch must keep the channel count (the shortcut is the identity)");
+    template <int In>
+    static constexpr int out_channels_for = In;
+
+    template <class T, class D>
+    struct bind {
+        using value_type = T;
+        using device_type = D;
+        using Spec = Residual;
+
+        Net<Branch, T, D> branch;
+
+        const Tensor<T, D>& forward(const Tensor<T, D>& x) {
+            const Tensor<T, D>& h = branch.forward(x);
+            PGG_CHECK(h.shape() == x.shape(), "Residual: the branch maps ", x.shape(), " to ", h.shape());
+            y_.resize_(x.shape()) = x + h;
+            return y_;
+        }
+        void backward(const Tensor<T, D>& dy, Tensor<T, D>& dx, Accumulate acc = {}) {
+            branch.backward(dy, dx, acc);
+            dx = dx + dy;
+        }
+        const Tensor<T, D>& tangent(const Tensor<T, D>& xt) {
+            yt_.resize_(xt.shape()) = xt + branch.tangent(xt);
+            return yt_;
+        }
+        void backward_tangent(const Tensor<T, D>& dy, const Tensor<T, D>& dyt, Tensor<T, D>& dx, Tensor<T, D>& dxt,
+                              Accumulate acc = {}) {
+            branch.backward_tangent(dy, dyt, dx, dxt, acc);
+            dx = dx + dy;
+            dxt = dxt + dyt;
+        }
+        template <class F>
+        void for_each_parameter(F&& f, const std::string& prefix = "") {
+            branch.for_each_parameter(f, detail::is_named<Branch>() ? prefix : prefix + "0.");
+        }
+        void reset_parameters(Generator& g) { branch.reset_parameters(g); }
+        void train(bool on) { branch.train(on); }
+
+    private:
+        Tensor<T, D> y_, yt_;
     };
 };
 

@@ -91,6 +91,60 @@ struct MaxPool2x {
     };
 };
 
+// Global average pooling (PyTorch: AdaptiveAvgPool2d(1) then flatten): (N, C, H, W) -> (N, C), the
+// mean of each channel's plane. A classifier's head, whatever the input size.
+struct GlobalAvgPool {
+    static constexpr int in_channels = any_channels;
+    static constexpr int out_channels = same_channels;
+
+    template <class T, class D>
+    struct bind : ParameterFree {
+        using value_type = T;
+        using device_type = D;
+        using Spec = GlobalAvgPool;
+
+        const Tensor<T, D>& forward(const Tensor<T, D>& x) {
+            PGG_CHECK(x.rank() == 4, "GlobalAvgPool: input ", x.shape(), " should be (N, C, H, W)");
+            x_shape_ = x.shape();
+            pool(x, y_);
+            return y_;
+        }
+        void backward(const Tensor<T, D>& dy, Tensor<T, D>& dx, Accumulate acc = {}) {
+            detail::prepare_grad(dx, x_shape_, acc.input);
+            spread(dy, dx, acc.input);
+        }
+        const Tensor<T, D>& tangent(const Tensor<T, D>& xt) {
+            pool(xt, yt_);
+            return yt_;
+        }
+        void backward_tangent(const Tensor<T, D>& dy, const Tensor<T, D>& dyt, Tensor<T, D>& dx, Tensor<T, D>& dxt,
+                              Accumulate acc = {}) {
+            backward(dy, dx, acc);
+            backward(dyt, dxt, acc);
+        }
+
+    private:
+        // Each (n, c) plane as one "sample" of a (N * C, 1, H, W) view, so the per-sample reductions and
+        // broadcasts of every backend do the work.
+        Shape planes() const { return {x_shape_.n() * x_shape_.c(), 1, x_shape_.h(), x_shape_.w()}; }
+        void pool(const Tensor<T, D>& x, Tensor<T, D>& y) {
+            y.resize_({x_shape_.n(), x_shape_.c()});
+            Tensor<T, D> flat = y.reshape({x_shape_.n() * x_shape_.c()});
+            flat = mean_per_sample(x.reshape(planes()));
+        }
+        void spread(const Tensor<T, D>& dy, Tensor<T, D>& dx, bool accumulate) {
+            Tensor<T, D> view = dx.reshape(planes());
+            const Tensor<T, D> g = dy.reshape({x_shape_.n() * x_shape_.c()});
+            const T inv = T(1) / T(x_shape_.h() * x_shape_.w());
+            if (accumulate) view = view + per_sample(g) * inv;
+            else view = per_sample(g) * inv;
+        }
+
+        Shape x_shape_;
+        Tensor<T, D> y_, yt_;
+    };
+};
+
 namespace detail {
 // Views x as (N, Dims...) (or (N, prod) when Dims is empty): no copy.
 template <int... Dims>

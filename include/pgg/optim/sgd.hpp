@@ -41,6 +41,11 @@ public:
     }
     void set_lr(double lr) { opt_.lr = lr; }
     long skipped() const { return skipped_; }
+    long steps() const { return t_; }
+    void set_steps(long t) { t_ = t; }
+    // Momentum buffers, in the order of the parameters (for checkpoints).
+    std::vector<Tensor<T, D>>& momentum_buffers() { return buf_; }
+    const ParameterList<T, D>& parameters() const { return params_; }
 
 private:
     ParameterList<T, D> params_;

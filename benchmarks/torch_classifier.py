@@ -1,0 +1,86 @@
+#!/usr/bin/env python3
+"""The peer of bench_classifier: the same ResNet (examples/cxr_classifier/network.hpp) in PyTorch
+(Debian's python3-torch).
+
+Run: /usr/bin/python3 benchmarks/torch_classifier.py [--threads 2] [--batch 32] [--sizes 64 128 256]
+Prints images per second of one training step (forward, BCE-with-logits, backward, Adam) and of
+inference (forward, no gradients) per input side.
+"""
+import argparse
+import time
+
+import torch
+from torch import nn
+
+STEM, MAX_WIDTH = 16, 128
+
+
+class Block(nn.Module):
+    """ReLU(x + conv3x3(ReLU(conv3x3 x)))."""
+
+    def __init__(self, c):
+        super().__init__()
+        self.conv1 = nn.Conv2d(c, c, 3, padding=1)
+        self.conv2 = nn.Conv2d(c, c, 3, padding=1)
+
+    def forward(self, x):
+        return torch.relu(x + self.conv2(torch.relu(self.conv1(x))))
+
+
+def resnet(side):
+    layers = [nn.Conv2d(1, STEM, 3, stride=2, padding=1), nn.ReLU()]
+    s, c = side // 2, STEM
+    while s > 4:
+        out = min(2 * c, MAX_WIDTH)
+        layers += [nn.Conv2d(c, out, 3, stride=2, padding=1), nn.ReLU(), Block(out)]
+        s, c = s // 2, out
+    layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(c, 1)]
+    return nn.Sequential(*layers)
+
+
+def rate(fn, batch, seconds):
+    for _ in range(2):
+        fn()
+    n, t0 = 0, time.perf_counter()
+    while time.perf_counter() - t0 < seconds or n < 3:
+        fn()
+        n += 1
+    dt = time.perf_counter() - t0
+    return n * batch / dt, dt / n * 1e3
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--sizes", type=int, nargs="+", default=[64, 128, 256])
+    ap.add_argument("--seconds", type=float, default=5.0)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(1)
+    for side in args.sizes:
+        model = resnet(side)
+        opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+        x = torch.rand(args.batch, 1, side, side) * 2 - 1
+        t = (torch.arange(args.batch) % 2).float().unsqueeze(1)
+
+        def train_step():
+            model.train()
+            opt.zero_grad()
+            nn.functional.binary_cross_entropy_with_logits(model(x), t).backward()
+            opt.step()
+
+        def infer():
+            model.eval()
+            with torch.no_grad():
+                model(x)
+
+        head = f"torch {torch.__version__} {torch.get_num_threads()} threads ResNet {side}x{side} batch {args.batch}"
+        ips, ms = rate(train_step, args.batch, args.seconds)
+        print(f"{head}: train step {ips:.1f} images/s ({ms:.1f} ms/step)")
+        ips, ms = rate(infer, args.batch, args.seconds)
+        print(f"{head}: predict {ips:.1f} images/s ({ms:.1f} ms/batch)")
+
+
+if __name__ == "__main__":
+    main()
