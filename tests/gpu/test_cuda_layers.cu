@@ -102,6 +102,7 @@ TEST_CASE("cuda layers: activations, normalisation, resampling, reshapes", "[gpu
     compare_layer<Upsample2x, true>({2, 3, 3, 4}, 1e-6);
     compare_layer<AvgPool2x, true>({2, 3, 4, 6}, 1e-6);
     compare_layer<MaxPool2x>({2, 3, 4, 6}, 1e-6);
+    compare_layer<GlobalAvgPool, true>({2, 3, 4, 6}, 1e-6);
     compare_layer<Flatten, true>({2, 3, 2, 2}, 1e-6);
     compare_layer<Reshape<3, 2, 2>, true>({2, 12}, 1e-6);
     compare_layer<MinibatchStddev<4>, true>({8, 3, 2, 2}, 1e-6);
@@ -111,6 +112,9 @@ TEST_CASE("cuda layers: activations, normalisation, resampling, reshapes", "[gpu
 TEST_CASE("cuda layers: a whole discriminator, first and second order", "[gpu][layer]") {
     compare_layer<SmallD, true>({4, 1, 8, 8});
     compare_layer<Sequential<Conv2d<2, 3, 3>, Tanh, Sequential<Upsample2x, Conv2d<3, 2, 1>>, PixelNorm>>({2, 2, 3, 3});
+    // the classifier's residual block (tests/test_sequential.cpp checks it against finite differences)
+    compare_layer<Sequential<Conv2d<2, 3, 3, LayerOptions{.stride = 2}>, ReLU, Residual<Sequential<Conv2d<3, 3, 3>, Tanh, Conv2d<3, 3, 3>>>>,
+                  true>({2, 2, 6, 6});
 }
 
 TEST_CASE("cuda: the WGAN-GP discriminator loss and its gradient match the CPU, and so do Adam steps", "[gpu][wgan-gp]") {
