@@ -173,4 +173,8 @@ TEST_CASE("Residual: a ResNet basic block, gradients, curvature and the identity
     block.branch.get<2>().bias.zero_();
     auto x = pggtest::random_tensor<float>({2, 3, 4, 4}, 5);
     CHECK(max(abs(block.forward(x) - x)) == 0.0f);
+    // set_dropout reaches a dropout layer inside a residual branch
+    Net<Residual<Sequential<Conv2d<3, 3, 3>, GaussianDropout<>>>> noisy;
+    set_dropout(noisy, 0.3f, 7);
+    CHECK(noisy.branch.get<1>().rate == 0.3f);
 }

@@ -53,11 +53,7 @@ public:
     void reset_parameters(pgg::Generator& g) override { cxr_classifier::reset_parameters(net, g); }
     void save(pgg::io::SafetensorsWriter& w) override { pgg::io::add_network(w, net, "net."); }
     void load(const pgg::io::SafetensorsFile& f) override { pgg::io::load_network(f, net, "net."); }
-    std::size_t parameter_count() override {
-        std::size_t n = 0;
-        net.for_each_parameter([&](const std::string&, auto& v, auto&) { n += std::size_t(v.numel()); });
-        return n;
-    }
+    std::size_t parameter_count() override { return pgg::nn::parameter_count(net); }
 
 private:
     static void check_input(const pgg::Tensor<float>& x) {

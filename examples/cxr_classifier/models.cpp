@@ -1,5 +1,6 @@
 // The compiled classifier sides: each side is one Sequential type; add sides here and in make_resnet
 // (model_impl.hpp) to offer more. The CUDA models compile in models_cuda.cu.
+#include "../common/device.hpp"
 #include "model_impl.hpp"
 
 namespace cxr_classifier {
@@ -14,22 +15,11 @@ const std::vector<int>& compiled_sides() {
 }
 
 std::unique_ptr<Model> make_model(int side, const std::string& device) {
-    std::unique_ptr<Model> m;
-    if (device == "cpu") {
-        m = make_resnet<pgg::cpu>(side);
-    } else if (device == "cuda") {
+    pgg::app::Factory<Model> cuda;
 #if defined(CXR_CLASSIFIER_WITH_CUDA)
-        try {
-            m = make_cuda_resnet(side);
-        } catch (const pgg::error& e) {
-            throw pgg::error(std::string("--device cuda: ") + e.what()); // e.g. no usable GPU
-        }
-#else
-        throw pgg::error("--device cuda: this build has no CUDA backend (configure with a CUDA compiler, PGG_WITH_CUDA=ON)");
+    cuda = [&] { return make_cuda_resnet(side); };
 #endif
-    } else {
-        throw pgg::error("unknown device '" + device + "' (cpu or cuda)");
-    }
+    auto m = pgg::app::make_on_device<Model>(device, [&] { return make_resnet<pgg::cpu>(side); }, cuda);
     if (m) return m;
     std::ostringstream os;
     os << "no classifier for side " << side << " is compiled in; compiled:";

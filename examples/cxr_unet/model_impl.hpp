@@ -39,11 +39,7 @@ public:
     std::vector<pgg::Generator*> noise_streams() override { return pgg::nn::dropout_generators(net); }
     void save(pgg::io::SafetensorsWriter& w) override { pgg::io::add_network(w, net, "net."); }
     void load(const pgg::io::SafetensorsFile& f) override { pgg::io::load_network(f, net, "net."); }
-    std::size_t parameter_count() override {
-        std::size_t n = 0;
-        net.for_each_parameter([&](const std::string&, auto& v, auto&) { n += std::size_t(v.numel()); });
-        return n;
-    }
+    std::size_t parameter_count() override { return pgg::nn::parameter_count(net); }
 
 private:
     pgg::nn::Net<UNet<Base, Depth>, float, Dev> net;

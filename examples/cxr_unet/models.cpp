@@ -1,5 +1,6 @@
 // The compiled UNet shapes: each (base, depth) is one Sequential type; add pairs here and in
 // make_unet (model_impl.hpp) to offer more. The CUDA models compile in models_cuda.cu.
+#include "../common/device.hpp"
 #include "model_impl.hpp"
 
 namespace cxr_unet {
@@ -14,22 +15,11 @@ const std::vector<ModelShape>& compiled_shapes() {
 }
 
 std::unique_ptr<Model> make_model(ModelShape s, const std::string& device) {
-    std::unique_ptr<Model> m;
-    if (device == "cpu") {
-        m = make_unet<pgg::cpu>(s);
-    } else if (device == "cuda") {
+    pgg::app::Factory<Model> cuda;
 #if defined(CXR_UNET_WITH_CUDA)
-        try {
-            m = make_cuda_unet(s);
-        } catch (const pgg::error& e) {
-            throw pgg::error(std::string("--device cuda: ") + e.what()); // e.g. no usable GPU
-        }
-#else
-        throw pgg::error("--device cuda: this build has no CUDA backend (configure with a CUDA compiler, PGG_WITH_CUDA=ON)");
+    cuda = [&] { return make_cuda_unet(s); };
 #endif
-    } else {
-        throw pgg::error("unknown device '" + device + "' (cpu or cuda)");
-    }
+    auto m = pgg::app::make_on_device<Model>(device, [&] { return make_unet<pgg::cpu>(s); }, cuda);
     if (m) return m;
     std::ostringstream os;
     os << "no UNet with base width " << s.base << " and depth " << s.depth << " is compiled in; compiled:";

@@ -68,6 +68,14 @@ auto parameters(Layer& layer) {
     return out;
 }
 
+// The number of values in a layer's parameters (PyTorch: sum(p.numel() for p in model.parameters())).
+template <class Layer>
+std::size_t parameter_count(Layer& layer) {
+    std::size_t n = 0;
+    layer.for_each_parameter([&](const std::string&, auto& value, auto&) { n += std::size_t(value.numel()); });
+    return n;
+}
+
 namespace detail {
 // Output channels of a spec given its input channels: its out_channels_for<In> when it has one, else
 // its out_channels (`same_channels`: the input's).

@@ -13,6 +13,8 @@ void for_each_layer(L& net, F&& f) {
         std::apply([&](auto&... child) { (for_each_layer(child, f), ...); }, net.layers);
     } else if constexpr (requires { net.inner; }) {
         for_each_layer(net.inner, f);
+    } else if constexpr (requires { net.branch; }) {
+        for_each_layer(net.branch, f);
     } else if constexpr (requires {
                              net.a;
                              net.b;
