@@ -38,7 +38,7 @@ void BM_classifier_train_step(benchmark::State& state) {
     model->reset_parameters(gen);
     model->use_optimizer({});
     pgg::Tensor<float> x({batch, 1, side, side}), grad;
-    pgg::fill_uniform(x, gen, -1.0f, 1.0f);
+    pgg::fill_uniform(x, gen); // gray values in [0, 1]
     std::vector<int> labels(batch);
     for (pgg::index_t i = 0; i < batch; ++i) labels[std::size_t(i)] = int(i % 2);
     const double w[2] = {1, 1};
@@ -60,7 +60,7 @@ void BM_classifier_predict(benchmark::State& state) {
     pgg::Generator gen(1);
     model->reset_parameters(gen);
     pgg::Tensor<float> x({batch, 1, side, side});
-    pgg::fill_uniform(x, gen, -1.0f, 1.0f);
+    pgg::fill_uniform(x, gen); // gray values in [0, 1]
     model->forward(x); // allocates the buffers
     for (auto _ : state) benchmark::DoNotOptimize(model->forward(x).data());
     set_counters(state, double(batch), 2 * resnet_forward_macs(side));

@@ -1,8 +1,7 @@
 #pragma once
 // Labelled chest X-rays for the classifier: reading them from a folder with a labels CSV (file,label)
-// or with one list file per class (as `cxr_pggan split` writes them), the seeded stratified validation
-// split, and the synthetic images of the GAN augmentation (a cxr_pggan snapshot's Gs, drawn at the
-// start of a run, or a folder of generated images).
+// or with one list file per class (as `cxr_pggan split` writes them), and the seeded stratified
+// validation split. (The synthetic images of GAN augmentation: synthetic.hpp.)
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -58,7 +57,6 @@ struct Labelled {
     std::vector<std::string> paths;     // as read
     std::vector<int> labels;            // 1 abnormal, 0 normal
     std::vector<Tensor<float>> images;  // (1, 1, S, S) gray in [0, 1]
-    index_t side = 0;
 
     std::size_t size() const { return names.size(); }
     index_t count(int label) const { return index_t(std::count(labels.begin(), labels.end(), label)); }
@@ -110,7 +108,6 @@ inline Labelled list_labelled(const LabelSource& s) {
 
 // Reads every image (on all cores) as gray, resized to side x side; an unreadable file is an error naming it.
 inline void read_images(Labelled& set, index_t side, const char* what) {
-    set.side = side;
     set.images.assign(set.size(), {});
     std::vector<std::string> errors(set.size());
     pgg::Progress progress(what, long(set.size()));

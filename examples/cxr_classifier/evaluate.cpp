@@ -21,9 +21,8 @@ struct EvaluateOptions {
     std::uint64_t seed = 1;
 };
 
-// P(abnormal) of every image, read at the checkpoint's side, scaled as in training.
-std::vector<double> probabilities(Model& m, std::vector<Tensor<float>>& images, index_t batch) {
-    for (auto& x : images) x = x * 2.0f - 1.0f;
+// P(abnormal) of every image, read at the checkpoint's side, with a progress bar.
+std::vector<double> probabilities(Model& m, const std::vector<Tensor<float>>& images, index_t batch) {
     pgg::Progress progress("classifying", long(images.size()));
     std::vector<double> p = predict(m, images, batch, &progress);
     progress.finish();

@@ -23,7 +23,7 @@ struct OptimizerOptions {
 class Model {
 public:
     virtual ~Model() = default;
-    // Logits (N, 1) of images (N, 1, S, S): the log-odds of "abnormal".
+    // Logits (N, 1) of gray images (N, 1, S, S) in [0, 1]: the log-odds of "abnormal".
     virtual const pgg::Tensor<float>& forward(const pgg::Tensor<float>& x) = 0;
     // Parameter gradients (overwritten) of the last forward, given d loss / d logits.
     virtual void backward(const pgg::Tensor<float>& dlogits) = 0;
@@ -47,7 +47,7 @@ public:
 const std::vector<int>& compiled_sides();
 std::unique_ptr<Model> make_model(int side, const std::string& device = "cpu");
 
-// P(abnormal) = sigmoid(logit) of each image, in batches of `batch`.
+// P(abnormal) = sigmoid(logit) of each image ((1, 1, S, S) in [0, 1]), in batches of `batch`.
 inline std::vector<double> predict(Model& m, const std::vector<pgg::Tensor<float>>& images, pgg::index_t batch,
                                    pgg::Progress* progress = nullptr) {
     std::vector<double> p(images.size());

@@ -16,16 +16,14 @@ class ResNetModel final : public Model {
 public:
     ResNetModel() { side = S; }
     const pgg::Tensor<float>& forward(const pgg::Tensor<float>& x) override {
-        check_input(x);
-        return pgg::on_device(net.forward(pgg::on_device(x, x_)), logits_);
+        return pgg::on_device(net.forward(network_input(x)), logits_);
     }
     void backward(const pgg::Tensor<float>& dlogits) override {
         DevTensor dx;
         net.backward(pgg::on_device(dlogits, dy_), dx, {.input = false, .params = false});
     }
     const pgg::Tensor<float>& features(const pgg::Tensor<float>& x) override {
-        check_input(x);
-        return pgg::on_device(net.template get<0>().forward(pgg::on_device(x, x_)), features_);
+        return pgg::on_device(net.template get<0>().forward(network_input(x)), features_);
     }
     int feature_count() const override { return ResNet<S>::features; }
     void use_optimizer(const OptimizerOptions& o) override {
@@ -56,15 +54,19 @@ public:
     std::size_t parameter_count() override { return pgg::nn::parameter_count(net); }
 
 private:
-    static void check_input(const pgg::Tensor<float>& x) {
+    // The images' [0, 1] gray values as the network sees them, in [-1, 1], on the device.
+    const DevTensor& network_input(const pgg::Tensor<float>& x) {
         PGG_CHECK(x.rank() == 4 && x.c() == 1 && x.h() == S && x.w() == S, "classifier (side ", S, "): input ", x.shape(),
                   " should be (N, 1, ", S, ", ", S, ")");
+        input_.resize_(x.shape()) = pgg::on_device(x, x_) * 2.0f - 1.0f;
+        return input_;
     }
 
     pgg::nn::Net<Spec, float, Dev> net;
     std::unique_ptr<pgg::optim::Adam<float, Dev>> adam_;
     std::unique_ptr<pgg::optim::SGD<float, Dev>> sgd_;
     DevTensor x_, dy_;                    // device copies of the inputs (GPU only)
+    DevTensor input_;                     // the scaled images
     pgg::Tensor<float> logits_, features_; // host copies of the outputs (GPU only)
 };
 

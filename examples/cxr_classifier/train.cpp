@@ -211,7 +211,6 @@ private:
                 }
                 labels[std::size_t(i)] = item_labels_[k];
             }
-            x = x * 2.0f - 1.0f; // [0, 1] -> [-1, 1]
             const double loss = weighted_bce(model_->forward(x), labels, weights_, grad);
             model_->backward(grad);
             lr_ = schedule(long(epoch_) * batches + batch_);
@@ -226,7 +225,7 @@ private:
 
     std::vector<double> validation_probabilities() {
         std::vector<Tensor<float>> images;
-        for (index_t k : split_.validation) images.push_back(real_.images[std::size_t(k)] * 2.0f - 1.0f);
+        for (index_t k : split_.validation) images.push_back(real_.images[std::size_t(k)]); // views, no copies
         return predict(*model_, images, o_.batch);
     }
 
