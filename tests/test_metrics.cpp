@@ -551,3 +551,65 @@ TEST_CASE("diagnostic scores: edge cases and bad input", "[metrics]") {
                       Catch::Contains("score 2 is NaN"));
     CHECK_THROWS_WITH(m::roc_auc_bootstrap(scores, labels, 1, 1), Catch::Contains("at least 2 resamples"));
 }
+
+TEST_CASE("Frechet distance: closed forms, fitting, singular covariances, bad input", "[metrics]") {
+    const auto gaussian = [](Eigen::VectorXd mean, Eigen::MatrixXd cov) {
+        m::Gaussian g;
+        g.mean = std::move(mean), g.cov = std::move(cov), g.count = 100;
+        return g;
+    };
+    // Diagonal covariances, rotated by one random orthogonal Q (so the matrices are full): the distance
+    // is |m1 - m2|^2 + sum (sqrt(a_i) - sqrt(b_i))^2 whatever Q is.
+    const int d = 20;
+    Eigen::VectorXd a(d), b(d), m1(d), m2(d);
+    double expected = 0;
+    for (int i = 0; i < d; ++i) {
+        a(i) = 0.1 + 0.2 * i, b(i) = 3.0 - 0.1 * i, m1(i) = std::sin(i), m2(i) = std::cos(i);
+        expected += (m1(i) - m2(i)) * (m1(i) - m2(i)) + std::pow(std::sqrt(a(i)) - std::sqrt(b(i)), 2);
+    }
+    Eigen::MatrixXd r(d, d);
+    for (int i = 0; i < d; ++i)
+        for (int j = 0; j < d; ++j) r(i, j) = double(noise(5, std::uint64_t(i * d + j)) % 1000) / 500.0 - 1.0;
+    const Eigen::MatrixXd q = Eigen::HouseholderQR<Eigen::MatrixXd>(r).householderQ();
+    CHECK(m::frechet_distance(gaussian(m1, a.asDiagonal()), gaussian(m2, b.asDiagonal())) == Approx(expected).epsilon(1e-12));
+    const Eigen::MatrixXd ra = q * a.asDiagonal() * q.transpose(), rb = q * b.asDiagonal() * q.transpose();
+    CHECK(m::frechet_distance(gaussian(q * m1, ra), gaussian(q * m2, rb)) == Approx(expected).epsilon(1e-10));
+
+    // Two 2x2 covariances that do not commute: tr((S1 S2)^(1/2)) = sqrt(tr(S1 S2) + 2 sqrt(det S1 det S2)).
+    Eigen::Matrix2d s1, s2;
+    s1 << 2, 0.5, 0.5, 1;
+    s2 << 1, -0.3, -0.3, 3;
+    REQUIRE((s1 * s2 - s2 * s1).norm() > 0.1);
+    const double tr_root = std::sqrt((s1 * s2).trace() + 2 * std::sqrt(s1.determinant() * s2.determinant()));
+    const Eigen::Vector2d zero = Eigen::Vector2d::Zero(), shift(1, -2);
+    CHECK(m::frechet_distance(gaussian(zero, s1), gaussian(shift, s2)) == Approx(5 + s1.trace() + s2.trace() - 2 * tr_root).epsilon(1e-12));
+    CHECK(m::frechet_distance(gaussian(shift, s2), gaussian(zero, s1)) == Approx(5 + s1.trace() + s2.trace() - 2 * tr_root).epsilon(1e-12));
+
+    // Fitting: mean and the unbiased covariance of three rows, by hand.
+    Tensor<float> rows({3, 2});
+    const float values[] = {1, 2, 3, 4, 5, 9};
+    std::copy(values, values + 6, rows.data());
+    const m::Gaussian g = m::fit_gaussian(rows);
+    CHECK(g.count == 3);
+    CHECK(g.mean(0) == 3);
+    CHECK(g.mean(1) == 5);
+    CHECK(g.cov(0, 0) == Approx(4));
+    CHECK(g.cov(1, 1) == Approx(13));
+    CHECK(g.cov(0, 1) == Approx(7));
+    CHECK(g.cov(1, 0) == Approx(7));
+
+    // Fewer samples than features (a singular covariance, as with small classes): a set against itself
+    // is at distance 0, against a shifted copy at the shift's squared length.
+    Tensor<float> few({5, 16});
+    for (index_t i = 0; i < few.numel(); ++i) few.data()[i] = float(noise(9, std::uint64_t(i)) % 100) / 10.0f;
+    const m::Gaussian f = m::fit_gaussian(few);
+    CHECK(m::frechet_distance(f, f) == Approx(0).margin(1e-8 * f.cov.trace()));
+    m::Gaussian moved = f;
+    moved.mean.array() += 0.5;
+    CHECK(m::frechet_distance(f, moved) == Approx(16 * 0.25).epsilon(1e-6));
+
+    few.data()[37] = std::nanf("");
+    CHECK_THROWS_WITH(m::fit_gaussian(few, "reals"), Catch::Contains("reals has a non-finite value in row 2, feature 5"));
+    CHECK_THROWS_WITH(m::fit_gaussian(Tensor<float>({1, 4}), "fakes"), Catch::Contains("fakes has 1 rows"));
+    CHECK_THROWS_WITH(m::frechet_distance(f, g), Catch::Contains("16 features against 2"));
+}

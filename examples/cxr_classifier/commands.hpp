@@ -9,6 +9,9 @@ namespace cxr_classifier {
 void add_train_command(CLI::App& app);    // train.cpp
 void add_evaluate_command(CLI::App& app); // evaluate.cpp
 void add_predict_command(CLI::App& app);  // evaluate.cpp
+void add_compare_command(CLI::App& app);  // compare.cpp
+void add_frechet_command(CLI::App& app);  // frechet.cpp
+void add_report_command(CLI::App& app);   // report.cpp
 
 // --images, --labels, --list, --label-normal, --label-abnormal
 inline void add_label_options(CLI::App* cmd, LabelSource& s) {

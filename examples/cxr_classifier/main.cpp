@@ -1,5 +1,6 @@
 // cxr_classifier: a normal/abnormal chest X-ray classifier (a small ResNet) trained with no,
-// traditional or GAN augmentation, as in the augmentation study. Sub-commands: train, evaluate, predict.
+// traditional or GAN augmentation, as in the augmentation study. Sub-commands: train, evaluate, predict,
+// compare (DeLong), frechet (a CXR FID) and report (the study's tables and pictures).
 #include "../common/main.hpp"
 #include "commands.hpp"
 
@@ -9,5 +10,8 @@ int main(int argc, char** argv) {
     cxr_classifier::add_train_command(app);
     cxr_classifier::add_evaluate_command(app);
     cxr_classifier::add_predict_command(app);
+    cxr_classifier::add_compare_command(app);
+    cxr_classifier::add_frechet_command(app);
+    cxr_classifier::add_report_command(app);
     return pgg::app::run_main(app, argc, argv, "cxr_classifier");
 }

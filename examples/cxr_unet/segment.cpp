@@ -1,6 +1,6 @@
 // `cxr_unet segment`: the source study's preprocessing (docs/study.md). For every CXR (PNG, JPEG, BMP, PNM, DICOM) under --in:
-// predict the lung mask at the network's resolution, clean it (threshold, the two largest components,
-// holes filled), take the lungs' bounding box plus a margin, crop the ORIGINAL-resolution image there
+// predict the lung mask at the network's resolution (or, with --masks, read the given mask of the same
+// name), clean it (threshold, the two largest components, holes filled), take the lungs' bounding box plus a margin, crop the ORIGINAL-resolution image there
 // and resize the crop to --size x --size. Images without plausible lungs are reported and skipped.
 //
 //   --out DIR          the crops only (PNG, same relative names): ready for `cxr_pggan dataset create_from_images`
@@ -23,7 +23,7 @@ namespace {
 namespace fs = std::filesystem;
 
 struct SegmentOptions {
-    std::string checkpoint, in, out, masks_out;
+    std::string checkpoint, masks, in, out, masks_out;
     index_t size = 512, batch = 8;
     double margin = 0.05;
     int mc_samples = 1;
@@ -40,6 +40,14 @@ struct Outcome {
 };
 
 constexpr index_t overlay_page = 64;
+constexpr index_t given_mask_side = 256; // the side at which given masks are cleaned and drawn
+
+// The mask of the image at relative path `rel` under `dir`: the same name, or the same name with .png.
+std::string given_mask(const std::string& dir, const fs::path& rel) {
+    for (const fs::path& p : {fs::path(dir) / rel, (fs::path(dir) / rel).replace_extension(".png")})
+        if (fs::is_regular_file(p)) return p.string();
+    return {};
+}
 
 // The network-resolution image as RGB with the mask tinted red and the crop box in green.
 void draw_overlay(const float* img, const CleanMask* m, const Box* box, index_t S, std::uint8_t* rgb) {
@@ -60,14 +68,26 @@ void draw_overlay(const float* img, const CleanMask* m, const Box* box, index_t 
 }
 
 void segment(const SegmentOptions& o) {
-    LoadedModel m = load_checkpoint(o.checkpoint, o.device);
-    m.model->set_dropout(m.dropout, o.seed);
+    PGG_CHECK(o.checkpoint.empty() != o.masks.empty(), "segment: give either --checkpoint (a UNet predicts the masks) or --masks (a folder of masks)");
     std::vector<std::string> extensions = pgg::app::picture_extensions;
     extensions.insert(extensions.end(), pgg::app::dicom_extensions.begin(), pgg::app::dicom_extensions.end());
     const std::vector<std::string> files = pgg::app::find_inputs(o.in, "", extensions);
     const std::string masks_out = o.masks_out.empty() ? o.out + "-masks" : o.masks_out;
     PGG_CHECK(!fs::exists(masks_out), masks_out, ": already exists; choose a new folder (--masks-out)");
-    const index_t S = m.size, n = index_t(files.size());
+    std::vector<std::string> mask_files;
+    LoadedModel m;
+    if (o.masks.empty()) {
+        m = load_checkpoint(o.checkpoint, o.device);
+        m.model->set_dropout(m.dropout, o.seed);
+    } else {
+        for (const auto& f : files) {
+            const fs::path rel = fs::relative(f, o.in);
+            mask_files.push_back(given_mask(o.masks, rel));
+            PGG_CHECK(!mask_files.back().empty(), o.masks, ": no mask for ", f, " (looked for ", (fs::path(o.masks) / rel).string(),
+                      " and the same name with .png)");
+        }
+    }
+    const index_t S = o.masks.empty() ? m.size : given_mask_side, n = index_t(files.size());
     std::vector<Outcome> outcomes(files.size());
     pgg::InterruptGuard guard;
     pgg::app::write_folder(o.out, [&](const std::string& out_tmp) {
@@ -86,7 +106,8 @@ void segment(const SegmentOptions& o) {
                 pgg::throw_if_interrupted("segment");
                 const index_t nb = std::min(o.batch, n - b0);
                 std::vector<Tensor<std::uint8_t>> originals(static_cast<std::size_t>(nb));
-                Tensor<float> x({nb, 1, S, S});
+                Tensor<float> x({nb, 1, S, S}), probs, stddev;
+                if (!o.masks.empty()) probs.resize_({nb, 1, S, S});
 #pragma omp parallel for schedule(dynamic)
                 for (index_t i = 0; i < nb; ++i) {
                     Outcome& out = outcomes[b0 + i];
@@ -94,14 +115,16 @@ void segment(const SegmentOptions& o) {
                     try {
                         originals[i] = pgg::app::read_any_picture(files[b0 + i], 1);
                         std::copy_n(to_unit_gray(originals[i], S).data(), S * S, x.data() + i * S * S);
+                        if (!o.masks.empty()) // a given mask counts as the probability of lung, resized like the image
+                            std::copy_n(to_unit_gray(pgg::io::read_image(mask_files[b0 + i], 1), S).data(), S * S, probs.data() + i * S * S);
                     } catch (const std::exception& e) {
                         out.problem = e.what();
                         out.kind = "unreadable";
                         std::fill_n(x.data() + i * S * S, S * S, 0.0f);
+                        if (!o.masks.empty()) std::fill_n(probs.data() + i * S * S, S * S, 0.0f);
                     }
                 }
-                Tensor<float> stddev;
-                const Tensor<float> probs = predict(*m.model, x, o.mc_samples, &stddev);
+                if (o.masks.empty()) probs = predict(*m.model, x, o.mc_samples, &stddev);
                 std::vector<CleanMask> cleaned(static_cast<std::size_t>(nb));
 #pragma omp parallel for schedule(dynamic)
                 for (index_t i = 0; i < nb; ++i) {
@@ -117,7 +140,7 @@ void segment(const SegmentOptions& o) {
                         Tensor<std::uint8_t> mask_png({1, 1, S, S});
                         for (index_t p = 0; p < S * S; ++p) mask_png.data()[p] = cm.mask[std::size_t(p)] ? 255 : 0;
                         pgg::io::write_png(mask_path.string(), mask_png);
-                        if (o.mc_samples > 1) {
+                        if (o.masks.empty() && o.mc_samples > 1) {
                             Tensor<std::uint8_t> u({1, 1, S, S});
                             for (index_t p = 0; p < S * S; ++p)
                                 u.data()[p] = std::uint8_t(std::min(255.0f, 510.0f * stddev.data()[i * S * S + p] + 0.5f));
@@ -187,7 +210,10 @@ void segment(const SegmentOptions& o) {
 void add_segment_command(CLI::App& app) {
     auto o = std::make_shared<SegmentOptions>();
     auto* cmd = app.add_subcommand("segment", "crop CXRs to their lungs (the PG-GAN's preprocessing)");
-    cmd->add_option("--checkpoint", o->checkpoint, "a checkpoint of `cxr_unet train` (best.safetensors)")->required()->check(CLI::ExistingFile);
+    auto* ckpt = cmd->add_option("--checkpoint", o->checkpoint, "a checkpoint of `cxr_unet train` (best.safetensors)")->check(CLI::ExistingFile);
+    cmd->add_option("--masks", o->masks, "instead of a UNet: a folder of lung masks (0/255) with the images' relative names")
+        ->check(CLI::ExistingDirectory)
+        ->excludes(ckpt);
     cmd->add_option("--in", o->in, "folder of CXRs (PNG, JPEG, BMP, PNM, DICOM), searched recursively")->required()->check(CLI::ExistingDirectory);
     cmd->add_option("--out", o->out, "folder to create with the crops")->required();
     cmd->add_option("--masks-out", o->masks_out, "folder to create with masks, overlays and summary.csv (default OUT-masks)");

@@ -1,6 +1,7 @@
 #pragma once
 // Line plots as images, for training curves that people look at: panels stacked vertically, each with
-// a title, a colour legend, axes with numbered ticks, and one polyline per series. Text uses a built-in
+// a title, a colour legend, axes with numbered ticks, and one polyline per series; and bar charts with
+// intervals, for results compared across groups. Text uses a built-in
 // 5x7 pixel font (digits, letters, a few signs), so no font library is needed.
 #include <algorithm>
 #include <array>
@@ -25,6 +26,7 @@ struct Series {
 struct Panel {
     std::string title;
     std::vector<Series> series;
+    double ymin = NAN, ymax = NAN; // a fixed y range (e.g. 0 to 1 for rates); NaN: from the values
 };
 
 namespace detail {
@@ -49,7 +51,9 @@ inline const std::uint8_t* glyph(char c) {
                               plus[7] = {0, 0x04, 0x04, 0x1F, 0x04, 0x04, 0}, lpar[7] = {0x02, 0x04, 0x08, 0x08, 0x08, 0x04, 0x02},
                               rpar[7] = {0x08, 0x04, 0x02, 0x02, 0x02, 0x04, 0x08}, bar[7] = {0x04, 0x04, 0x04, 0x04, 0x04, 0x04, 0x04},
                               slash[7] = {0x01, 0x01, 0x02, 0x04, 0x08, 0x10, 0x10}, colon[7] = {0, 0x0C, 0x0C, 0, 0x0C, 0x0C, 0},
-                              under[7] = {0, 0, 0, 0, 0, 0, 0x1F}, blank[7] = {};
+                              under[7] = {0, 0, 0, 0, 0, 0, 0x1F}, comma[7] = {0, 0, 0, 0, 0x0C, 0x04, 0x08},
+                              percent[7] = {0x18, 0x19, 0x02, 0x04, 0x08, 0x13, 0x03}, equal[7] = {0, 0, 0x1F, 0, 0x1F, 0, 0},
+                              blank[7] = {};
     if (c >= '0' && c <= '9') return digits[c - '0'];
     if (c >= 'a' && c <= 'z') c = char(c - 'a' + 'A');
     if (c >= 'A' && c <= 'Z') return letters[c - 'A'];
@@ -63,6 +67,9 @@ inline const std::uint8_t* glyph(char c) {
     case '/': return slash;
     case ':': return colon;
     case '_': return under;
+    case ',': return comma;
+    case '%': return percent;
+    case '=': return equal;
     default: return blank;
     }
 }
@@ -136,6 +143,7 @@ inline Tensor<std::uint8_t> render(const std::vector<Panel>& panels, index_t wid
         if (ymax - ymin < 1e-12) ymin -= 0.5, ymax += 0.5;
         const double pad = 0.05 * (ymax - ymin);
         ymin -= pad, ymax += pad;
+        if (std::isfinite(panel.ymin) && std::isfinite(panel.ymax) && panel.ymax > panel.ymin) ymin = panel.ymin, ymax = panel.ymax;
         if (xmax - xmin < 1e-12) xmax = xmin + 1;
         auto px = [&](double x) { return x0 + index_t(std::lround((x - xmin) / (xmax - xmin) * double(x1 - x0))); };
         auto py = [&](double y) {
@@ -154,6 +162,52 @@ inline Tensor<std::uint8_t> render(const std::vector<Panel>& panels, index_t wid
             for (std::size_t i = 1; i < s.x.size() && i < s.y.size(); ++i)
                 if (std::isfinite(s.y[i - 1]) && std::isfinite(s.y[i])) cv.line(px(s.x[i - 1]), py(s.y[i - 1]), px(s.x[i]), py(s.y[i]), s.color);
     }
+    return cv.img;
+}
+
+struct Bar {
+    std::string name;
+    Color color;
+    double value = 0, lower = 0, upper = 0; // the bar's height and its interval (the whisker)
+    std::vector<double> points;             // individual values drawn over the bar, e.g. one per seed
+};
+
+// One bar per group, on a y axis from ymin to ymax, each with its interval as a capped whisker and its
+// points as dots; group names below the bars.
+inline Tensor<std::uint8_t> bars(const std::string& title, const std::vector<Bar>& groups, double ymin, double ymax, index_t width = 640,
+                                 index_t height = 420) {
+    PGG_CHECK(ymax > ymin, "plot::bars: empty y range [", ymin, ", ", ymax, "]");
+    const index_t left = 56, right = 12, top = 28, bottom = 26;
+    const index_t x0 = left, x1 = width - right, y0 = top, y1 = height - bottom;
+    detail::Canvas cv(width, height);
+    const Color axis{0, 0, 0}, grid{225, 225, 225};
+    cv.text(x0, 8, title, axis);
+    auto py = [&](double y) { return y1 - index_t(std::lround((std::clamp(y, ymin, ymax) - ymin) / (ymax - ymin) * double(y1 - y0))); };
+    for (int t = 0; t <= 5; ++t) {
+        const double v = ymin + (ymax - ymin) * t / 5;
+        cv.line(x0 + 1, py(v), x1, py(v), grid);
+        const std::string label = detail::number(v);
+        cv.text(x0 - 4 - 6 * index_t(label.size()), py(v) - 3, label, axis);
+    }
+    const index_t slot = groups.empty() ? 1 : (x1 - x0) / index_t(groups.size()), half = slot * 3 / 10;
+    for (std::size_t g = 0; g < groups.size(); ++g) {
+        const Bar& b = groups[g];
+        const index_t cx = x0 + slot * index_t(g) + slot / 2;
+        const Color fill{std::uint8_t(b.color[0] / 2 + 128), std::uint8_t(b.color[1] / 2 + 128), std::uint8_t(b.color[2] / 2 + 128)};
+        for (index_t x = cx - half; x <= cx + half; ++x) cv.line(x, py(b.value), x, y1, fill);
+        cv.line(cx - half, py(b.value), cx + half, py(b.value), b.color);
+        cv.line(cx, py(b.lower), cx, py(b.upper), axis);
+        cv.line(cx - 6, py(b.lower), cx + 6, py(b.lower), axis);
+        cv.line(cx - 6, py(b.upper), cx + 6, py(b.upper), axis);
+        for (std::size_t i = 0; i < b.points.size(); ++i) { // spread sideways so that equal values stay visible
+            const index_t px = cx - half / 2 + (b.points.size() > 1 ? index_t(i) * half / index_t(b.points.size() - 1) : half / 2);
+            for (index_t dy = -2; dy <= 2; ++dy)
+                for (index_t dx = -2; dx <= 2; ++dx) cv.set(px + dx, py(b.points[i]) + dy, b.color);
+        }
+        cv.text(cx - 3 * index_t(b.name.size()), y1 + 8, b.name, axis);
+    }
+    cv.line(x0, y0, x0, y1, axis);
+    cv.line(x0, y1, x1, y1, axis);
     return cv.img;
 }
 
