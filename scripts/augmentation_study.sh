@@ -7,7 +7,7 @@
 #         scale, on a GPU), tiny (the end-to-end test), or a file of the settings below.
 # DATA    a folder with images/ and labels.csv (file,label: 0 normal, 1 abnormal) and lung masks in
 #         masks/ (same names) or, with --unet, a `cxr_unet train` checkpoint; or RSNA's folder
-#         (stage_2_train_images/, stage_2_detailed_class_info.csv, stage_2_train_labels.csv) with --unet.
+#         (stage_2_train_images/, stage_2_detailed_class_info.csv) with --unet.
 # OUT     the study folder; every stage's output is kept there, and running the same command again
 #         resumes at the first stage not finished (a stopped training resumes from its last snapshot).
 # --bin   use the programs built in DIR instead of installing and building (build/release/examples)
@@ -134,19 +134,21 @@ if [ ! -d "$OUT/split" ]; then
     args=(--train-fraction "$TRAIN_FRACTION" --seed "$SPLIT_SEED")
     [ "$TRAIN_PER_CLASS" -gt 0 ] && args+=(--train-per-class "$TRAIN_PER_CLASS")
     if [ -f "$DATA/labels.csv" ]; then
-        # labels of the crops: the same names with .png, only those segment wrote
-        (cd "$OUT/crops" && find . -name '*.png' | sed 's|^\./||' | sort) > "$OUT/cropped.txt"
-        awk -F, 'NR == FNR { have[$0] = 1; next }
-                 FNR == 1 { print; next }
-                 { f = $1; sub(/\.[^.\/]*$/, ".png", f); if (f in have) { $1 = f; print } }' OFS=, \
-            "$OUT/cropped.txt" "$DATA/labels.csv" > "$OUT/labels.csv.tmp"
-        mv "$OUT/labels.csv.tmp" "$OUT/labels.csv"
-        "$B/cxr_pggan" split "$OUT/split" --csv "$OUT/labels.csv" --class-map 0=normal --class-map 1=abnormal "${args[@]}"
-    else
-        "$B/cxr_pggan" split "$OUT/split" --rsna-classes "$DATA/stage_2_detailed_class_info.csv" \
-            --rsna-labels "$DATA/stage_2_train_labels.csv" --ext .png \
-            --class-map Normal=normal --class-map "Lung Opacity=abnormal" "${args[@]}"
+        labels=$DATA/labels.csv
+    else # RSNA: one row per patient and box; Normal against Lung Opacity, the third class left out
+        labels=$OUT/rsna-labels.csv
+        { echo "file,label"
+          awk -F, 'NR > 1 { gsub(/"/, ""); if ($2 == "Normal") print $1 ".dcm,0"; else if ($2 == "Lung Opacity") print $1 ".dcm,1" }' \
+              "$DATA/stage_2_detailed_class_info.csv" | sort -u; } > "$labels"
     fi
+    # labels of the crops: the same names with .png, only those segment wrote
+    (cd "$OUT/crops" && find . -name '*.png' | sed 's|^\./||' | sort) > "$OUT/cropped.txt"
+    awk -F, 'NR == FNR { have[$0] = 1; next }
+             FNR == 1 { print; next }
+             { f = $1; sub(/\.[^.\/]*$/, ".png", f); if (f in have) { $1 = f; print } }' OFS=, \
+        "$OUT/cropped.txt" "$labels" > "$OUT/labels.csv.tmp"
+    mv "$OUT/labels.csv.tmp" "$OUT/labels.csv"
+    "$B/cxr_pggan" split "$OUT/split" --csv "$OUT/labels.csv" --class-map 0=normal --class-map 1=abnormal "${args[@]}"
     finish split
 fi
 

@@ -1,5 +1,6 @@
 #include "reference.hpp"
 
+#include <Eigen/QR>
 #include <omp.h>
 
 #include <array>

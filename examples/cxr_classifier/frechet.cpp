@@ -68,6 +68,7 @@ void add_frechet_command(CLI::App& app) {
     cmd->add_option("--fakes-list", o->fakes_list, "only the images this file names (one per line, relative to --fakes)");
     cmd->add_option("--limit", o->limit, "only the first N images of the second set: compare sets of equal sizes (the estimate depends on them)")
         ->check(CLI::PositiveNumber);
+    cmd->add_option("--out", o->out, "also write the result as JSON to this file");
     cmd->add_option("--batch", o->batch, "images per forward pass")->capture_default_str()->check(CLI::PositiveNumber);
     cmd->add_option("--device", o->device, "cpu, or cuda in a build with the CUDA backend")->capture_default_str()->check(CLI::IsMember({"cpu", "cuda"}));
     cmd->callback([o] { frechet(*o); });

@@ -76,6 +76,9 @@ std::vector<Regime> read_regimes(const fs::path& root) {
             PGG_CHECK(fs::is_regular_file(ev / "metrics.json") && fs::is_regular_file(ev / "predictions.csv"), ev.string(),
                       ": no metrics.json and predictions.csv (run `cxr_classifier evaluate --out` there)");
             r.metrics.push_back(read_json((ev / "metrics.json").string()));
+            for (const auto& m : metric_names)
+                PGG_CHECK(r.metrics.back().contains(m) && r.metrics.back()[m].is_number(), (ev / "metrics.json").string(), ": no number '", m,
+                          "' (not written by cxr_classifier evaluate?)");
             Predictions p = read_predictions((ev / "predictions.csv").string());
             const Predictions* first = !out.empty() ? &out[0].predictions[0] : !r.predictions.empty() ? &r.predictions[0] : nullptr;
             r.predictions.push_back(first ? align(*first, p) : std::move(p));
@@ -186,10 +189,14 @@ void report(const ReportOptions& o) {
         const auto t = pgg::metrics::delong_test(a->mean.probability, b->mean.probability, ref.labels);
         json c = {{"a", a_name}, {"b", b_name}, {"difference", t.difference}, {"interval", {t.lower, t.upper}}, {"z", t.z}, {"p", t.p}};
         std::string per_seed;
-        for (std::size_t s = 0; s < std::min(a->predictions.size(), b->predictions.size()); ++s) {
-            const auto ts = pgg::metrics::delong_test(a->predictions[s].probability, b->predictions[s].probability, ref.labels);
+        c["per_seed"] = json::array();
+        for (std::size_t s = 0; s < a->seeds.size(); ++s) { // the seeds both regimes have
+            const auto other = std::find(b->seeds.begin(), b->seeds.end(), a->seeds[s]);
+            if (other == b->seeds.end()) continue;
+            const auto ts = pgg::metrics::delong_test(a->predictions[s].probability,
+                                                      b->predictions[std::size_t(other - b->seeds.begin())].probability, ref.labels);
             c["per_seed"].push_back({{"seed", a->seeds[s]}, {"difference", ts.difference}, {"p", ts.p}});
-            per_seed += (s ? ", " : "") + fixed(ts.difference) + " (" + p_value(ts.p) + ")";
+            per_seed += (per_seed.empty() ? "" : ", ") + fixed(ts.difference) + " (" + p_value(ts.p) + ")";
         }
         out["comparisons"].push_back(c);
         md << "| " << a_name << " − " << b_name << " | " << fixed(t.difference) << " | " << fixed(t.lower) << " to " << fixed(t.upper)
@@ -224,12 +231,20 @@ void report(const ReportOptions& o) {
         std::string cells[4];
         if (fs::is_regular_file(swd)) { // cxr_pggan evaluate --images: the reals row, then the generated row
             pgg::app::Csv csv(swd.string());
-            const auto c_swd = csv.column("swd_avg_x1e3"), c_ms = csv.column("ms_ssim"), c_n = csv.column("count");
             PGG_CHECK(csv.rows.size() == 2, swd.string(), ": expected a reals row and a generated row, got ", csv.rows.size(), " rows");
-            qj["swd"] = {{"reals", {{"swd_avg_x1e3", std::stod(csv.rows[0][c_swd])}, {"ms_ssim", std::stod(csv.rows[0][c_ms])}, {"count", std::stol(csv.rows[0][c_n])}}},
-                         {"synthetic", {{"swd_avg_x1e3", std::stod(csv.rows[1][c_swd])}, {"ms_ssim", std::stod(csv.rows[1][c_ms])}, {"count", std::stol(csv.rows[1][c_n])}}}};
-            cells[0] = fixed(std::stod(csv.rows[1][c_swd]), 1), cells[1] = fixed(std::stod(csv.rows[0][c_swd]), 1);
-            cells[2] = fixed(std::stod(csv.rows[1][c_ms]), 3), cells[3] = fixed(std::stod(csv.rows[0][c_ms]), 3);
+            const auto cell = [&](std::size_t row, const char* column) {
+                const std::string& v = csv.rows[row][csv.column(column)];
+                try {
+                    return std::stod(v);
+                } catch (const std::exception&) {
+                    throw pgg::error(swd.string() + ":" + std::to_string(csv.lines[row]) + ": " + column + " '" + v + "' is not a number");
+                }
+            };
+            for (std::size_t row = 0; row < 2; ++row)
+                qj["swd"][row ? "synthetic" : "reals"] = {
+                    {"swd_avg_x1e3", cell(row, "swd_avg_x1e3")}, {"ms_ssim", cell(row, "ms_ssim")}, {"count", long(cell(row, "count"))}};
+            cells[0] = fixed(cell(1, "swd_avg_x1e3"), 1), cells[1] = fixed(cell(0, "swd_avg_x1e3"), 1);
+            cells[2] = fixed(cell(1, "ms_ssim"), 3), cells[3] = fixed(cell(0, "ms_ssim"), 3);
         }
         md << cells[0] << " | " << cells[1] << " | " << cells[2] << " | " << cells[3] << " |\n";
         out["quality"][cls] = qj;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # cxr_unet end to end on the shared CXRs at 64x64: a short training run reaches a validation Dice far
 # above the trivial baselines (test_unet.cpp measures those: at most about 0.8); a run interrupted by
-# SIGINT and resumed ends bit-identical to the straight run; evaluate writes its CSV; segment crops,
+# SIGINT and resumed ends bit-identical to the straight run; evaluate writes its CSV; segment crops (with the
+# UNet's masks, and with given masks by --masks),
 # skips what it must with a reason, writes masks, uncertainty maps and overlays, and its output feeds
 # `cxr_pggan dataset create_from_images`.
 # Usage: unet_end_to_end.sh CXR_UNET WORK_DIR CXR_DIR SAME_WEIGHTS_PY [CXR_PGGAN]
@@ -57,6 +58,18 @@ grep -q '^blank.png,skipped,' crops-masks/summary.csv || fail "blank image not r
 ls crops-masks/*_uncertainty.png > /dev/null || fail "no uncertainty maps"
 if "$U" segment --checkpoint straight/best.safetensors --in in --out crops 2> again.txt; then fail "segment overwrote a folder"; fi
 grep -q "already exists" again.txt || fail "no clear error for an existing output folder"
+# segment --masks: the given masks instead of the UNet's; the crops are the images' lung boxes
+mkdir given && cp "${images[@]:0:12}" given/
+"$U" segment --masks "$CXR/masks" --in given --out given-crops --size 64 > given.txt || fail "segment --masks: $(cat given.txt)"
+[ "$(ls given-crops | wc -l)" -eq 12 ] || fail "segment --masks: not 12 crops"
+[ "$(grep -c ',cropped,' given-crops-masks/summary.csv)" -eq 12 ] || fail "segment --masks: not 12 rows cropped"
+# a missing mask: an error naming the image, before anything is written
+printf 'not a png' > given/extra.png
+if "$U" segment --masks "$CXR/masks" --in given --out given-2 > missing.txt 2>&1; then fail "segment --masks ran without a mask"; fi
+grep -q "no mask for .*extra.png" missing.txt || fail "no clear error for a missing mask: $(cat missing.txt)"
+[ ! -e given-2 ] && [ ! -e given-2-masks ] || fail "segment --masks left output after an error"
+if "$U" segment --in given --out given-3 > neither.txt 2>&1; then fail "segment ran without --checkpoint or --masks"; fi
+grep -q "either --checkpoint" neither.txt || fail "no clear error without --checkpoint or --masks: $(cat neither.txt)"
 if [ -n "$PGGAN" ]; then
   "$PGGAN" dataset create_from_images dataset crops --resize 64 > dataset.txt || fail "crops do not make a dataset"
 fi

@@ -7,7 +7,8 @@
 // tr((S1 S2)^(1/2)) is computed as the sum of the square roots of the eigenvalues of the symmetric
 // S1^(1/2) S2 S1^(1/2) (similar to S1 S2), which needs no complex arithmetic and is exact for singular
 // covariances (fewer samples than features); round-off negatives are clipped to 0.
-#include <Eigen/Dense>
+#include <Eigen/Core>
+#include <Eigen/Eigenvalues>
 #include <algorithm>
 #include <cmath>
 #include <string>
