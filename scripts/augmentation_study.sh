@@ -110,7 +110,7 @@ if [ ! -f "$OUT/study.json" ]; then
   "gan_config": "$GAN_CONFIG", "gan_sets": [${sets%,}], "synthetic_per_class": $SYNTHETIC, "synthetic_ratio": $RATIO,
   "seeds": [$(echo $SEEDS | tr ' ' ',')], "classifier_args": [${cargs%,}], "swd_num": $SWD_NUM,
   "machine": "$(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores",
-  "pgg_commit": "$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)", "started": "$(date -u +%FT%TZ)"
+  "pgg_commit": "$(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown)", "started": "$(date -u +%FT%TZ)"
 }
 EOF
     mv "$OUT/study.json.tmp" "$OUT/study.json"
