@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <omp.h>
 
+#include <pgg/backend/cpu/gemm.hpp>
+
 namespace pggbench {
 
 inline double measure_fp32_peak_gflops() {
@@ -53,8 +55,10 @@ inline double& fp32_peak() {
 // main() for the benchmark programs: measures the peak first and records it in the context.
 inline int run_main(int argc, char** argv) {
     fp32_peak() = measure_fp32_peak_gflops();
-    std::printf("measured FP32 peak: %.1f GFLOP/s on %d threads\n", fp32_peak(), omp_get_max_threads());
+    std::printf("measured FP32 peak: %.1f GFLOP/s on %d threads; pgg's CPU kernels: %s\n", fp32_peak(), omp_get_max_threads(),
+                pgg::cpu_kernels().c_str());
     benchmark::AddCustomContext("fp32_peak_gflops", std::to_string(fp32_peak()));
+    benchmark::AddCustomContext("pgg_cpu_kernels", pgg::cpu_kernels());
     benchmark::Initialize(&argc, argv);
     if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
     benchmark::RunSpecifiedBenchmarks();

@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config
   libeigen3-dev          # CPU tensor math
+  libhwy-dev             # Highway: portable SIMD for the CPU kernels (AVX2, AVX-512, NEON)
   libstb-dev             # PNG/JPEG/BMP/PNM reading and PNG writing
   nlohmann-json3-dev     # manifests, checkpoint headers, configs
   zlib1g-dev             # gzipped IDX files (MNIST, Fashion-MNIST)
@@ -14,6 +15,7 @@ packages=(
   catch2                 # tests
   libbenchmark-dev       # benchmarks
   clang-14 libclang-rt-14-dev # libFuzzer and the sanitizers' runtimes (scripts/fuzz.sh)
+  g++-aarch64-linux-gnu qemu-user # the kernels cross-compiled for ARM and run emulated (scripts/test_aarch64.sh)
   python3-numpy          # tests that read pgg files from Python
   dataset-fashion-mnist  # the fashion_mnist example and its test
 )

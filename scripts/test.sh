@@ -23,6 +23,9 @@ cmake --preset release -DPGG_BUILD_TESTS=ON -DPGG_BUILD_EXAMPLES=ON -DPGG_BUILD_
 cmake --build --preset release -j "$(nproc)"
 ctest --preset release
 
+# The kernels on ARM (NEON): cross-compiled and run under qemu-user, from x86 hosts.
+if [ "$(uname -m)" = x86_64 ]; then bash scripts/test_aarch64.sh; fi
+
 # Sanitizers: the unit tests of everything that reads or holds outside data, under ASan and UBSan
 # (any report fails: the preset does not recover); the whole suite is `cmake --build --preset asan`.
 cmake --preset asan -DPGG_BUILD_EXAMPLES=OFF -DPGG_BUILD_BENCHMARKS=OFF -DPGG_WITH_CUDA=OFF

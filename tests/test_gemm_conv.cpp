@@ -3,6 +3,29 @@
 using namespace pgg;
 using namespace pggtest;
 
+// The kernels follow the compile flags: a test binary built for AVX2 must not silently run the Eigen
+// fallback (or the AVX-512 kernels).
+TEST_CASE("cpu kernels: the SIMD target and register block follow the compile flags", "[gemm]") {
+    using namespace pgg::cpu_detail;
+    INFO("kernels: " << pgg::cpu_kernels());
+#if defined(__x86_64__) && defined(__AVX512F__)
+    REQUIRE(PGG_SIMD);
+    CHECK(simd::V == 16);
+    CHECK(sgemm::MR == 12);
+#elif defined(__x86_64__) && defined(__AVX2__) && defined(__FMA__) && defined(__AES__) && defined(__PCLMUL__)
+    REQUIRE(PGG_SIMD);
+    CHECK(simd::V == 8);
+    CHECK(sgemm::MR == 6);
+#elif defined(__aarch64__)
+    REQUIRE(PGG_SIMD);
+    CHECK(simd::V == 4);
+    CHECK(sgemm::MR == 12);
+#else
+    CHECK(!PGG_SIMD);
+    CHECK(pgg::cpu_kernels().rfind("Eigen", 0) == 0);
+#endif
+}
+
 TEST_CASE("gemm: every transpose combination with alpha and beta", "[gemm]") {
     const index_t m = 37, n = 23, k = 19;
     for (int ta = 0; ta < 2; ++ta)
@@ -51,6 +74,10 @@ std::vector<ConvCase> conv_cases() {
         // stride 1, rows of 1, 2, 4 or 8 pixels, images of a multiple of 16 (the shifted-copies forward)
         {3, 5, 4, 4, 7, 3, 1, 1},     {2, 3, 8, 8, 13, 3, 1, 1},  {2, 2, 8, 2, 5, 1, 1, 0},   {1, 3, 16, 1, 4, 1, 1, 0},
         {3, 4, 5, 5, 3, 2, 1, 0},     {2, 3, 6, 6, 5, 3, 1, 0},   {1, 2, 4, 4, 3, 5, 1, 2},
+        // multiples of 8 that are not of 16 (AVX2's vector width): channels-last with 8 and 24 channels,
+        // the direct weight gradient at width 72, a 4x2 image (one 8-pixel vector), masked rows of 12
+        {2, 8, 9, 9, 5, 3, 1, 1},     {1, 24, 6, 11, 7, 3, 2, 1}, {1, 3, 6, 72, 5, 3, 1, 1},  {2, 3, 4, 2, 7, 3, 1, 1},
+        {2, 3, 5, 12, 7, 3, 1, 1},
     };
     pgg::Generator g(2024);
     Tensor<double> r({8 * 6});

@@ -11,7 +11,7 @@
 #include <cstring>
 
 #include "../../core/tensor.hpp"
-#include "conv_direct_avx512.hpp"
+#include "conv_direct.hpp"
 #include "gemm.hpp"
 #include "parallel.hpp"
 #include "workspace.hpp"
@@ -102,12 +102,16 @@ inline ColumnTable make_column_table(const ConvGeom& g, index_t j0, index_t len,
     return t;
 }
 
-// Where patch values go: column j at p[(j / 32) * stride + j % 32]. Stride 32 is a plain row; the
-// packed GEMM operand uses stride K * 32 (each 32-column strip holds all K rows), so patches are
-// written straight into the panels without an intermediate row.
+// Where patch values go: column j at p[(j / lanes) * stride + j % lanes], lanes the GEMM's strip width
+// NR. Stride `lanes` is a plain row; the packed GEMM operand uses stride K * lanes (each strip holds all
+// K rows), so patches are written straight into the panels without an intermediate row.
 template <class T>
 struct RowDest {
+#if PGG_SIMD
+    static constexpr index_t lanes = cpu_detail::sgemm::NR;
+#else
     static constexpr index_t lanes = 32;
+#endif
     T* p;
     index_t stride = lanes;
     // fn(dst, offset, count) for each contiguous piece of columns [j, j + n).
@@ -182,7 +186,7 @@ void im2col(const T* x, const ConvGeom& g, Tile tile, index_t total, T* col) {
     }
 }
 
-#if defined(__AVX512F__)
+#if PGG_SIMD
 // The patch matrix (K x len) packed as the B operand of sgemm::packed.
 inline void im2col_packed(const float* x, const ConvGeom& g, index_t j0, index_t len, float* col) {
     using namespace sgemm;
@@ -197,7 +201,7 @@ inline void im2col_packed(const float* x, const ConvGeom& g, index_t j0, index_t
 }
 // The transposed patch matrix (len x K) packed as the B operand: the backward-weights GEMM.
 // Patch rows are built for one strip of NR rows and a chunk of pixels at a time (in L1), then
-// transposed 16 x 16 in registers so that every write fills consecutive lanes.
+// transposed V x V in registers so that every write fills consecutive lanes.
 inline void im2col_packed_transposed(const float* x, const ConvGeom& g, index_t j0, index_t len, float* col) {
     using namespace sgemm;
     constexpr index_t chunk = 96; // NR x chunk floats = 12 KiB
@@ -215,12 +219,12 @@ inline void im2col_packed_transposed(const float* x, const ConvGeom& g, index_t 
                 patch_row(x, g, j0 + c0, cl, r0 + q, RowDest<float>{rows + q * chunk}, use_column_table(g) ? &t : nullptr);
             for (index_t q = nr; q < NR; ++q) std::fill(rows + q * chunk, rows + q * chunk + cl, 0.0f);
             index_t j = 0;
-            for (; j + 16 <= cl; j += 16) // 16 x 16 blocks in registers
-                for (index_t h = 0; h < NR; h += 16) {
-                    __m512 v[16];
-                    for (int i = 0; i < 16; ++i) v[i] = _mm512_loadu_ps(rows + (h + i) * chunk + j);
-                    transpose16(v);
-                    for (int i = 0; i < 16; ++i) _mm512_storeu_ps(strip + (c0 + j + i) * NR + h, v[i]);
+            for (; j + V <= cl; j += V) // V x V blocks in registers
+                for (index_t h = 0; h < NR; h += V) {
+                    Vec v[V];
+                    for (index_t i = 0; i < V; ++i) v[i] = hn::LoadU(D(), rows + (h + i) * chunk + j);
+                    simd::transpose(v);
+                    for (index_t i = 0; i < V; ++i) hn::StoreU(v[i], D(), strip + (c0 + j + i) * NR + h);
                 }
             for (; j < cl; ++j)
                 for (index_t q = 0; q < NR; ++q) strip[(c0 + j) * NR + q] = rows[q * chunk + j];
@@ -228,13 +232,13 @@ inline void im2col_packed_transposed(const float* x, const ConvGeom& g, index_t 
     }
 }
 
-// The weight gradient for inputs with a multiple of 16 channels, without a patch matrix. With K
-// ordered (ky, kx, ci) instead of (ci, ky, kx), 16 consecutive patch values of one pixel are 16
+// The weight gradient for inputs with a multiple of V channels, without a patch matrix. With K
+// ordered (ky, kx, ci) instead of (ci, ky, kx), V consecutive patch values of one pixel are V
 // channels of one input pixel: after the tile's input is copied channels-last with its zero padding
 // (one transposition per input pixel, not one per tap), the GEMM reads its B operand in place.
-// This replaced patch rows + 16 x 16 register transposes into a packed panel, which took 14-25% of
+// This replaced patch rows + V x V register transposes into a packed panel, which took 14-25% of
 // the pass. acc (Cout x K, K in that order) += dy of the tile (packed A, len pixels) times patches.
-inline bool channels_last_eligible(const ConvGeom& g) { return g.Cin % 16 == 0; }
+inline bool channels_last_eligible(const ConvGeom& g) { return g.Cin % simd::V == 0; }
 
 inline void weight_gradient_channels_last(const float* x, const ConvGeom& g, index_t j0, index_t len, const float* ap,
                                           float* acc) {
@@ -257,14 +261,14 @@ inline void weight_gradient_channels_last(const float* x, const ConvGeom& g, ind
             }
             std::fill(d, d + std::min(g.p, wu) * C, 0.0f);
             std::fill(d + (g.p + cols) * C, d + wu * C, 0.0f);
-            for (index_t ix0 = 0; ix0 < cols; ix0 += 16) { // 16 columns x 16 channels, transposed in registers
-                const index_t cnt = std::min<index_t>(16, cols - ix0);
-                const __mmask16 m = __mmask16((1u << cnt) - 1);
-                for (index_t c0 = 0; c0 < C; c0 += 16) {
-                    __m512 v[16];
-                    for (int i = 0; i < 16; ++i) v[i] = _mm512_maskz_loadu_ps(m, x + ((n * C + c0 + i) * g.H + iy) * g.W + ix0);
-                    transpose16(v);
-                    for (index_t q = 0; q < cnt; ++q) _mm512_storeu_ps(d + (g.p + ix0 + q) * C + c0, v[q]);
+            for (index_t ix0 = 0; ix0 < cols; ix0 += V) { // V columns x V channels, transposed in registers
+                const index_t cnt = std::min<index_t>(V, cols - ix0);
+                const simd::Mask m = simd::first(cnt);
+                for (index_t c0 = 0; c0 < C; c0 += V) {
+                    Vec v[V];
+                    for (index_t i = 0; i < V; ++i) v[i] = hn::MaskedLoad(m, D(), x + ((n * C + c0 + i) * g.H + iy) * g.W + ix0);
+                    simd::transpose(v);
+                    for (index_t q = 0; q < cnt; ++q) hn::StoreU(v[q], D(), d + (g.p + ix0 + q) * C + c0);
                 }
             }
         }
@@ -283,7 +287,7 @@ inline void weight_gradient_channels_last(const float* x, const ConvGeom& g, ind
         const index_t kc = std::min(kb, len - pc);
         for (index_t c0 = 0; c0 < K; c0 += NR) {
             const index_t nc = std::min(NR, K - c0);
-            const float *lo = at(c0), *hi = nc > 16 ? at(c0 + 16) : lo; // past K: any valid data, dropped
+            const float *lo = at(c0), *hi = nc > V ? at(c0 + V) : lo; // past K: any valid data, dropped
             for (index_t ir = 0; ir < g.Cout; ir += MR) {
                 const index_t mr = std::min(MR, g.Cout - ir);
                 const float* a = ap + pc * mpad + ir * kc;
@@ -359,13 +363,13 @@ void scatter_samples(const T* out, index_t ld, const ConvGeom& g, index_t j0, in
 // y = conv(x, w) + beta * y on raw NCHW buffers.
 template <class T>
 void conv_forward(const T* x, const T* w, T* y, const ConvGeom& g, T beta) {
-#if defined(__AVX512F__)
+#if PGG_SIMD
     if constexpr (std::is_same_v<T, float>) {
-        if (direct::forward_eligible(g.s, g.Wo)) {
+        if (direct::forward_eligible(g.s, g.Cin, g.Ho, g.Wo, g.k)) {
             direct::forward(x, w, y, g.N, g.Cin, g.H, g.W, g.Cout, g.Ho, g.Wo, g.k, g.p, beta, max_threads() > 1 && !in_parallel());
             return;
         }
-        if (direct::forward_small_eligible(g.s, g.Ho, g.Wo)) {
+        if (direct::forward_small_eligible(g.s, g.Ho, g.Wo, g.K())) {
             direct::forward_small(x, w, y, g.N, g.Cin, g.H, g.W, g.Cout, g.Ho, g.Wo, g.k, g.p, beta, max_threads() > 1 && !in_parallel());
             return;
         }
@@ -374,7 +378,7 @@ void conv_forward(const T* x, const T* w, T* y, const ConvGeom& g, T beta) {
     const Tiling tl = make_tiling<T>(g);
     const index_t total = g.N * g.HWo(), K = g.K(), hwo = g.HWo();
     [[maybe_unused]] const T* wp = w;
-#if defined(__AVX512F__)
+#if PGG_SIMD
     if constexpr (std::is_same_v<T, float>) { // weights packed once, shared by the tiles
         float* p = scratch<float>(6, sgemm::packed_a_size(g.Cout, K));
         sgemm::pack_a_all(false, w, K, g.Cout, K, p);
@@ -387,7 +391,7 @@ void conv_forward(const T* x, const T* w, T* y, const ConvGeom& g, T beta) {
         T* dst = tl.per_sample ? y + (tile.j0 / hwo) * g.Cout * hwo + tile.j0 % hwo : scratch<T>(1, g.Cout * tile.len);
         const index_t ldd = tl.per_sample ? hwo : tile.len;
         const T dst_beta = tl.per_sample ? beta : T(0);
-#if defined(__AVX512F__)
+#if PGG_SIMD
         if constexpr (std::is_same_v<T, float>) {
             float* col = scratch<float>(0, sgemm::packed_b_size(K, len));
             im2col_packed(x, g, tile.j0, len, col);
@@ -447,7 +451,7 @@ void conv_backward_data(const T* dy, const T* w, T* dx, const ConvGeom& g, T bet
 template <class T>
 void conv_backward_weights(const T* x, const T* dy, T* dw, const ConvGeom& g, T beta) {
     const index_t total = g.N * g.HWo(), K = g.K(), hwo = g.HWo(), wsize = g.Cout * K;
-#if defined(__AVX512F__)
+#if PGG_SIMD
     constexpr bool is_float = std::is_same_v<T, float>;
     const bool channels_last = is_float && channels_last_eligible(g);
     const bool use_direct = is_float && !channels_last && direct::eligible(g.s, g.Cin, g.Wo);
@@ -481,7 +485,7 @@ void conv_backward_weights(const T* x, const T* dy, T* dw, const ConvGeom& g, T 
             for (index_t co = 0; co < g.Cout; ++co) row(co);
         }
     };
-#if defined(__AVX512F__)
+#if PGG_SIMD
     if constexpr (is_float) {
         if (use_direct) {
             direct::backward_weights(x, dy, g.N, g.Cin, g.H, g.W, g.Cout, g.Ho, g.Wo, g.k, g.p, partial, parallel);
@@ -508,7 +512,7 @@ void conv_backward_weights(const T* x, const T* dy, T* dw, const ConvGeom& g, T 
                 }
             dyt = buf, lddy = tile.len;
         }
-#if defined(__AVX512F__)
+#if PGG_SIMD
         if constexpr (std::is_same_v<T, float>) {
             float* ap = scratch<float>(6, sgemm::packed_a_size(g.Cout, len));
             sgemm::pack_a_all(false, dyt, lddy, g.Cout, len, ap);

@@ -1,12 +1,26 @@
 #pragma once
-// GEMM: C = alpha * op(A) * op(B) + beta * C, row-major, any leading dimensions. Float on AVX-512
-// machines uses pgg's own kernel (sgemm_avx512.hpp); everything else uses Eigen.
+// GEMM: C = alpha * op(A) * op(B) + beta * C, row-major, any leading dimensions. Float uses pgg's
+// own kernel (sgemm.hpp) where the compile flags allow a SIMD target (AVX2, AVX-512, NEON); double and
+// plain x86-64 builds use Eigen.
 #include <Eigen/Core>
 
+#include <string>
+
 #include "../../core/tensor.hpp"
-#include "sgemm_avx512.hpp"
+#include "sgemm.hpp"
 
 namespace pgg {
+
+// Which CPU kernels this build uses, e.g. "AVX3 (16 lanes, GEMM block 12x32)": benchmarks print it.
+inline std::string cpu_kernels() {
+#if PGG_SIMD
+    using namespace cpu_detail;
+    return simd::target_name() + " (" + std::to_string(simd::V) + " lanes, GEMM block " + std::to_string(sgemm::MR) + "x" +
+           std::to_string(sgemm::NR) + ")";
+#else
+    return "Eigen (no SIMD target in the compile flags; build with -march=native)";
+#endif
+}
 
 namespace cpu_detail {
 template <class T>
@@ -24,7 +38,7 @@ void gemm(bool trans_a, bool trans_b, index_t m, index_t n, index_t k, T alpha, 
           index_t ldb, T beta, T* C, index_t ldc) {
     using namespace cpu_detail;
     if (m == 0 || n == 0) return;
-#if defined(__AVX512F__)
+#if PGG_SIMD
     if constexpr (std::is_same_v<T, float>) {
         if (k > 0 && alpha != 0.0f) {
             sgemm::gemm(trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);

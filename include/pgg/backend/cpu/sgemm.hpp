@@ -1,61 +1,68 @@
 #pragma once
-// Single-precision GEMM with an AVX-512 register-blocked micro-kernel (Goto/BLIS structure).
+// Single-precision GEMM with a register-blocked micro-kernel (Goto/BLIS structure), written once over
+// Highway's vectors (simd.hpp) for AVX2, AVX-512 and NEON.
 //
-// Eigen 3.4's GEMM reaches about 73-77% of this machine's FP32 peak; the convolutions, which are
-// GEMMs plus patch gathering, reached 36-66%. This kernel keeps a 12x32 block of C in 24 zmm
-// registers, streams a packed 12-wide strip of A and a packed 32-wide strip of B (in L1), and
-// blocks K by 384 (powers of two alias in L1 and measured 30% slower) and columns by 1024 so that
-// the packed B block stays in L2 while each 12-row strip of A sits in L1.
-#if defined(__AVX512F__)
-#include <immintrin.h>
-
+// Eigen 3.4's GEMM reaches about 73-77% of the FP32 peak; the convolutions, which are GEMMs plus patch
+// gathering, reached 36-66%. The micro-kernel keeps an MR x NR block of C in registers: NR is two
+// vectors, MR fills the register file (12 rows = 24 accumulators of the 32 registers of AVX-512 or
+// aarch64, 6 rows = 12 of AVX2's 16), leaving room for the two B vectors and the broadcast of A. It
+// streams a packed MR-wide strip of A and a packed NR-wide strip of B (in L1), and blocks K by 384
+// (powers of two alias in L1 and measured 30% slower) and columns by 1024, so that the packed B block
+// stays in L2 while each strip of A sits in L1.
+#include "simd.hpp"
+#if PGG_SIMD
 #include <algorithm>
 #include <cstring>
 
-#include "../../core/config.hpp"
 #include "parallel.hpp"
 #include "workspace.hpp"
 
 namespace pgg::cpu_detail::sgemm {
 
-inline constexpr index_t MR = 12, NR = 32, KC = 384, MC = 240, NC = 1024;
+using simd::D;
+using simd::V;
+using simd::Vec;
+namespace hn = simd::hn;
+
+inline constexpr index_t MR = simd::registers >= 32 ? 12 : 6, NR = 2 * V, KC = 384, MC = 240, NC = 512;
 
 // acc = sum_p a[p][0..MR) (x) b[p][0..NR); then C = alpha * acc + beta * C (beta 0: C not read).
 // load_b(p, b0, b1) fetches row p of B: from a packed strip, or in place (see kernel_gather).
 template <class LoadB>
 PGG_INLINE void kernel_with(index_t kc, const float* __restrict a, LoadB&& load_b, float* __restrict c, index_t ldc,
                             float alpha, float beta) {
-    // The C block is read-modified-written at the end: fetch its 24 cache lines while computing.
+    const D d;
+    // The C block is read-modified-written at the end: fetch its cache lines while computing.
 #pragma GCC unroll 12
     for (int i = 0; i < MR; ++i) {
-        _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc), _MM_HINT_T0);
-        _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + 16), _MM_HINT_T0);
+        hwy::Prefetch(c + i * ldc);
+        hwy::Prefetch(c + i * ldc + NR - 1);
     }
-    __m512 acc[MR][2];
+    Vec acc[MR][2];
 #pragma GCC unroll 12
-    for (int i = 0; i < MR; ++i) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+    for (int i = 0; i < MR; ++i) acc[i][0] = acc[i][1] = hn::Zero(d);
     for (index_t p = 0; p < kc; ++p) {
-        __m512 b0, b1;
+        Vec b0, b1;
         load_b(p, b0, b1);
 #pragma GCC unroll 12
         for (int i = 0; i < MR; ++i) {
-            const __m512 ai = _mm512_set1_ps(a[i]);
-            acc[i][0] = _mm512_fmadd_ps(ai, b0, acc[i][0]);
-            acc[i][1] = _mm512_fmadd_ps(ai, b1, acc[i][1]);
+            const Vec ai = hn::Set(d, a[i]);
+            acc[i][0] = hn::MulAdd(ai, b0, acc[i][0]);
+            acc[i][1] = hn::MulAdd(ai, b1, acc[i][1]);
         }
         a += MR;
     }
-    const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+    const Vec va = hn::Set(d, alpha), vb = hn::Set(d, beta);
 #pragma GCC unroll 12
     for (int i = 0; i < MR; ++i) {
         float* row = c + i * ldc;
-        __m512 r0 = _mm512_mul_ps(va, acc[i][0]), r1 = _mm512_mul_ps(va, acc[i][1]);
+        Vec r0 = hn::Mul(va, acc[i][0]), r1 = hn::Mul(va, acc[i][1]);
         if (beta != 0.0f) {
-            r0 = _mm512_fmadd_ps(vb, _mm512_loadu_ps(row), r0);
-            r1 = _mm512_fmadd_ps(vb, _mm512_loadu_ps(row + 16), r1);
+            r0 = hn::MulAdd(vb, hn::LoadU(d, row), r0);
+            r1 = hn::MulAdd(vb, hn::LoadU(d, row + V), r1);
         }
-        _mm512_storeu_ps(row, r0);
-        _mm512_storeu_ps(row + 16, r1);
+        hn::StoreU(r0, d, row);
+        hn::StoreU(r1, d, row + V);
     }
 }
 
@@ -64,53 +71,24 @@ PGG_INLINE void kernel(index_t kc, const float* __restrict a, const float* __res
                        index_t ldc, float alpha, float beta) {
     kernel_with(
         kc, a,
-        [b](index_t p, __m512& b0, __m512& b1) {
-            b0 = _mm512_load_ps(b + p * NR);
-            b1 = _mm512_load_ps(b + p * NR + 16);
+        [b](index_t p, Vec& b0, Vec& b1) {
+            b0 = hn::Load(D(), b + p * NR);
+            b1 = hn::Load(D(), b + p * NR + V);
         },
         c, ldc, alpha, beta);
 }
 
-// B read in place: row p is 16 floats at lo + off[p] and 16 at hi + off[p]. A convolution's weight
+// B read in place: row p is V floats at lo + off[p] and V at hi + off[p]. A convolution's weight
 // gradient reads its channels-last input this way instead of packing a patch matrix.
 PGG_INLINE void kernel_gather(index_t kc, const float* __restrict a, const float* lo, const float* hi,
                               const index_t* __restrict off, float* __restrict c, index_t ldc, float beta) {
     kernel_with(
         kc, a,
-        [lo, hi, off](index_t p, __m512& b0, __m512& b1) {
-            b0 = _mm512_loadu_ps(lo + off[p]);
-            b1 = _mm512_loadu_ps(hi + off[p]);
+        [lo, hi, off](index_t p, Vec& b0, Vec& b1) {
+            b0 = hn::LoadU(D(), lo + off[p]);
+            b1 = hn::LoadU(D(), hi + off[p]);
         },
         c, ldc, 1.0f, beta);
-}
-
-// Transposes a 16x16 block held in 16 registers: afterwards r[j] holds what was column j.
-inline void transpose16(__m512 r[16]) {
-    __m512 t[16];
-    for (int i = 0; i < 8; ++i) {
-        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
-        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
-    }
-    for (int i = 0; i < 4; ++i) {
-        const __m512d a = _mm512_castps_pd(t[4 * i]), b = _mm512_castps_pd(t[4 * i + 1]);
-        const __m512d c = _mm512_castps_pd(t[4 * i + 2]), d = _mm512_castps_pd(t[4 * i + 3]);
-        r[4 * i] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, c));
-        r[4 * i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, c));
-        r[4 * i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(b, d));
-        r[4 * i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(b, d));
-    }
-    for (int i = 0; i < 4; ++i) {
-        t[i] = _mm512_shuffle_f32x4(r[i], r[i + 4], 0x88);
-        t[i + 4] = _mm512_shuffle_f32x4(r[i], r[i + 4], 0xdd);
-        t[i + 8] = _mm512_shuffle_f32x4(r[i + 8], r[i + 12], 0x88);
-        t[i + 12] = _mm512_shuffle_f32x4(r[i + 8], r[i + 12], 0xdd);
-    }
-    for (int i = 0; i < 4; ++i) {
-        r[i] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0x88);
-        r[i + 8] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0xdd);
-        r[i + 4] = _mm512_shuffle_f32x4(t[i + 4], t[i + 12], 0x88);
-        r[i + 12] = _mm512_shuffle_f32x4(t[i + 4], t[i + 12], 0xdd);
-    }
 }
 
 // Packs op(A)[i0 : i0+mc, p0 : p0+kc] as strips of MR rows: dst[strip][p][r], zero-padded.
@@ -120,13 +98,25 @@ inline void pack_a(bool trans, const float* A, index_t lda, index_t i0, index_t 
         float* d = dst + s * kc;
         if (!trans) {
             index_t p = 0;
-            if (rows == MR) // 16 columns at a time, transposed in registers (rows 12-15 unused)
-                for (; p + 16 <= kc; p += 16) {
-                    __m512 v[16];
-                    for (int r = 0; r < 16; ++r) v[r] = r < MR ? _mm512_loadu_ps(A + (i0 + s + r) * lda + p0 + p) : _mm512_setzero_ps();
-                    transpose16(v);
-                    for (int q = 0; q < 16; ++q) _mm512_mask_storeu_ps(d + (p + q) * MR, __mmask16(0x0FFF), v[q]);
-                }
+            if (rows == MR) // V columns at a time, transposed in registers V rows at a time
+                for (; p + V <= kc; p += V)
+                    for (index_t h = 0; h < MR; h += V) {
+                        Vec v[V];
+                        for (index_t r = 0; r < V; ++r)
+                            v[r] = h + r < MR ? hn::LoadU(D(), A + (i0 + s + h + r) * lda + p0 + p) : hn::Zero(D());
+                        simd::transpose(v);
+                        const index_t n = std::min(V, MR - h);
+                        for (index_t q = 0; q < V; ++q) {
+                            float* out = d + (p + q) * MR + h;
+                            if (n == V) {
+                                hn::StoreU(v[q], D(), out);
+                            } else { // not a masked store: AVX2's is microcoded on AMD CPUs
+                                alignas(64) float lanes[V];
+                                hn::Store(v[q], D(), lanes);
+                                std::memcpy(out, lanes, n * sizeof(float));
+                            }
+                        }
+                    }
             for (index_t r = 0; r < rows; ++r) {
                 const float* src = A + (i0 + s + r) * lda + p0;
                 for (index_t q = p; q < kc; ++q) d[q * MR + r] = src[q];
@@ -146,8 +136,14 @@ inline void pack_b(bool trans, const float* B, index_t ldb, index_t p0, index_t 
         float* d = dst + s * kc;
         if (!trans) {
             for (index_t p = 0; p < kc; ++p) {
-                std::memcpy(d + p * NR, B + (p0 + p) * ldb + j0 + s, cols * sizeof(float));
-                if (cols < NR) std::fill(d + p * NR + cols, d + (p + 1) * NR, 0.0f);
+                const float* src = B + (p0 + p) * ldb + j0 + s;
+                if (cols == NR) {
+                    hn::Store(hn::LoadU(D(), src), D(), d + p * NR);
+                    hn::Store(hn::LoadU(D(), src + V), D(), d + p * NR + V);
+                } else {
+                    std::memcpy(d + p * NR, src, cols * sizeof(float));
+                    std::fill(d + p * NR + cols, d + (p + 1) * NR, 0.0f);
+                }
             }
         } else {
             for (index_t q = 0; q < cols; ++q) {
