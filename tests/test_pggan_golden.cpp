@@ -219,3 +219,29 @@ TEST_CASE("PG-GAN step against PyTorch: 8x8, stable (the fade-in networks at alp
 TEST_CASE("PG-GAN step against PyTorch: 8x8 fading in over 4x4, alpha 0.5", "[pggan][golden]") {
     check_step<8>("r8_fade");
 }
+
+// docs/design.md: a training loop's steady state allocates nothing (every buffer is the layer's, the
+// loss's or the stage's own, sized on the first step). Fading 8x8, so that Lerp runs in both networks;
+// the whole minibatch at once, then in two equal chunks.
+TEST_CASE("PG-GAN stage: after its first step, a training step allocates nothing", "[pggan]") {
+    auto stage = pggan::make_stage<8, 1, Width, cpu>(pggan::AdamSettings{});
+    Generator gen(3), latents(4), mixing(5);
+    stage->load(pggan::Stores{}, gen);
+    stage->set_alpha(0.5);
+    Tensor<float> reals({8, 1, 8, 8});
+    fill_normal(reals, gen);
+    for (const int per_device : {0, 4}) {
+        INFO("max_per_device " << per_device);
+        const pggan::StepOptions o{.max_per_device = per_device};
+        const auto start = memory_stats<cpu>().allocations;
+        stage->train_minibatch(reals, latents, mixing, o);
+        const auto before = memory_stats<cpu>().allocations;
+        if (per_device == 0) CHECK(before > start); // the first step sizes the buffers: the counter sees it
+        const pggan::StepStats st = stage->train_minibatch(reals, latents, mixing, o);
+        CHECK(memory_stats<cpu>().allocations == before);
+        CHECK(std::isfinite(st.d.loss));
+        CHECK(std::isfinite(st.g_loss));
+        CHECK(st.d_applied);
+        CHECK(st.g_applied);
+    }
+}

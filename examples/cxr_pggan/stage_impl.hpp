@@ -94,7 +94,7 @@ public:
         return step(
             host_reals, o, [&](Tensor& z, bool) { pgg::fill_normal(z, latents); },
             [&](const Tensor& real, const Tensor& fake, index_t, index_t, const pgg::nn::WganGpOptions& gp) {
-                return pgg::nn::wgan_gp_discriminator(d_, real, fake, mixing, gp);
+                return pgg::nn::wgan_gp_discriminator(d_, real, fake, mixing, gp, gp_buffers_);
             });
     }
     StepStats train_minibatch(const HostTensor& host_reals, const StepInputs& in, const StepOptions& o) override {
@@ -156,9 +156,9 @@ private:
             const Tensor& fake = g_.forward(z_.slice(b0, b1));
             const Tensor& score = d_.forward(fake);
             st.g_loss -= double(pgg::sum(score)) / double(N);
-            seed_ = Tensor::full(score.shape(), -1.0f / float(N));
-            dfake_ = Tensor(); // chunks may differ in size
-            dz_ = Tensor();
+            seed_.resize_(score.shape()).fill(-1.0f / float(N));
+            dfake_.resize_(fake.shape()); // chunks may differ in size
+            dz_.resize_({b1 - b0, W::latent_size});
             d_.backward(seed_, dfake_, pgg::nn::Accumulate{.input = false, .param_grads = false}); // only d score / d image
             g_.backward(dfake_, dz_, pgg::nn::Accumulate{false, k > 0});
         }
@@ -199,7 +199,9 @@ private:
     pgg::optim::ParameterList<float, Dev> gp_, gsp_, dp_;
     pgg::optim::Adam<float, Dev> adam_g_, adam_d_;
     pgg::optim::ExponentialMovingAverage<float, Dev> ema_;
+    // Kept from step to step, so that a step allocates nothing after the first (with equal chunks).
     Tensor z_, seed_, dfake_, dz_, reals_, z_in_, mixing_; // reals_, z_in_, mixing_: device copies of host inputs (GPU only)
+    pgg::nn::WganGpBuffers<float, Dev> gp_buffers_;
     std::vector<Tensor> d_acc_;
 };
 

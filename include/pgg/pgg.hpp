@@ -11,6 +11,12 @@
 #include "core/random.hpp"
 #include "core/print.hpp"
 
+// What every device shares: geometry, shape checks, and the checked front ends over per-device kernels.
+#include "kernels/gemm.hpp"
+#include "kernels/conv.hpp"
+#include "kernels/resample.hpp"
+#include "kernels/stddev.hpp"
+
 #include "backend/cpu/eval.hpp"
 #include "backend/cpu/random.hpp"
 #include "backend/cpu/gemm.hpp"

@@ -1,6 +1,7 @@
 #pragma once
 // The elementwise vocabulary on tensors and expressions: operators, math functions, broadcasts,
 // where / lerp / clamp, casts, and reductions.
+#include <limits>
 #include <type_traits>
 
 #include "expr.hpp"
@@ -110,6 +111,27 @@ auto per_pixel(const Tensor<T, D>& v) {
 // that a tensor evaluates when assigned (`Tensor<float> m = mean_per_channel(x);`).
 
 enum class ReduceOp { sum, mean, sum_sq, max };
+
+namespace detail {
+// The fold of each ReduceOp, for every device's reductions (host and device code).
+// max propagates NaN as NumPy's does (a NaN anywhere gives NaN, so a check like max(abs(a - b)) < tol
+// fails on a broken result); the max of nothing is -inf. Sums propagate NaN by arithmetic.
+template <ReduceOp Op, class A>
+PGG_HD inline A reduce_identity() {
+    return Op == ReduceOp::max ? -std::numeric_limits<A>::infinity() : A(0);
+}
+template <ReduceOp Op, class A>
+PGG_HD PGG_INLINE A reduce_combine(A a, A b) {
+    if constexpr (Op == ReduceOp::max) return (b > a || b != b) ? b : a; // once a is NaN, it stays
+    else return a + b;
+}
+template <ReduceOp Op, class A>
+PGG_HD PGG_INLINE A reduce_step(A acc, A v) {
+    if constexpr (Op == ReduceOp::sum_sq) return acc + v * v;
+    else return reduce_combine<Op, A>(acc, v);
+}
+} // namespace detail
+
 enum class Axis {
     all,
     per_sample,    // -> (N): over C, H, W

@@ -104,47 +104,53 @@ struct WganGpOptions {
     double norm_scale = 1.0;
 };
 
+// The tensors of one WGAN-GP evaluation. A training loop keeps them from step to step, so that after
+// its first step an evaluation allocates nothing.
+template <class T, class D>
+struct WganGpBuffers {
+    Tensor<T, D> mixing, mixed, ones, zeros, g, norm, coef, u, dx, dxt, seed;
+};
+
 // One WGAN-GP evaluation of discriminator `d` (a bound layer with tangent passes): leaves the exact
 // gradient of the whole loss, penalty included, in d's parameter gradients and returns the parts.
 // mixed = real + mixing (fake - real), with the given mixing factors (N), one per sample.
 template <class Net, class T, class D>
 WganGpParts wgan_gp_discriminator(Net& d, const Tensor<T, D>& real, const Tensor<T, D>& fake, const Tensor<T, D>& mixing,
-                                  const WganGpOptions& o = {}) {
+                                  const WganGpOptions& o, WganGpBuffers<T, D>& b) {
     PGG_CHECK(real.shape() == fake.shape(), "wgan_gp: real ", real.shape(), " and fake ", fake.shape(), " differ");
     const index_t N = real.n();
     PGG_CHECK(mixing.shape() == Shape{N}, "wgan_gp: mixing factors ", mixing.shape(), " for ", N, " samples");
     const T inv_n = T(1.0 / double(N));
     WganGpParts parts;
-    Tensor<T, D> u, mixed, g, dx, dxt, seed;
-    mixed = real + (fake - real) * per_sample(mixing);
+    b.mixed.resize_(real.shape()) = real + (fake - real) * per_sample(mixing);
+    for (Tensor<T, D>* t : {&b.g, &b.u, &b.dx, &b.dxt}) t->resize_(real.shape());
 
     // 1. g = grad_x sum D(mixed); only the input gradient: step 2 writes the parameter gradients.
-    const Tensor<T, D>& s_mixed = d.forward(mixed);
-    Tensor<T, D> ones = Tensor<T, D>::full(s_mixed.shape(), T(1)), zeros(s_mixed.shape());
-    d.backward(ones, g, Accumulate{.input = false, .param_grads = false});
-    Tensor<T, D> norm = sum_sq_per_sample(g);
-    norm = sqrt(norm) * T(1.0 / o.norm_scale);
-    parts.grad_norm = mean(norm);
-    parts.penalty = o.lambda * mean(square(norm - 1));
+    const Tensor<T, D>& s_mixed = d.forward(b.mixed);
+    b.ones.resize_(s_mixed.shape()).fill(T(1));
+    b.zeros.resize_(s_mixed.shape()).fill(T(0));
+    d.backward(b.ones, b.g, Accumulate{.input = false, .param_grads = false});
+    b.norm.resize_({N}) = sum_sq_per_sample(b.g);
+    b.norm = sqrt(b.norm) * T(1.0 / o.norm_scale);
+    parts.grad_norm = mean(b.norm);
+    parts.penalty = o.lambda * mean(square(b.norm - 1));
     // 2. grad_theta P = grad_theta <u, g> with u = dP/dg fixed: tangent pass along u, seeds (0, 1).
     //    dP/dg_n = 2 lambda / N (|g_n|/s - 1) g_n / (|g_n| s); norms of zero get no push.
-    Tensor<T, D> coef = where(norm > 0, T(2 * o.lambda) * inv_n * (norm - 1) / (norm * T(o.norm_scale * o.norm_scale)), 0);
-    u = Tensor<T, D>(g * per_sample(coef));
-    d.tangent(u); // at the x of step 1's forward: no second primal pass
-    d.backward_tangent(zeros, ones, dx, dxt, Accumulate{false, false});
+    b.coef.resize_({N}) = where(b.norm > 0, T(2 * o.lambda) * inv_n * (b.norm - 1) / (b.norm * T(o.norm_scale * o.norm_scale)), 0);
+    b.u = b.g * per_sample(b.coef);
+    d.tangent(b.u); // at the x of step 1's forward: no second primal pass
+    d.backward_tangent(b.zeros, b.ones, b.dx, b.dxt, Accumulate{false, false});
     // 3. + grad of mean D(fake)
     const Tensor<T, D>& s_fake = d.forward(fake);
     parts.d_fake = mean(s_fake);
-    seed = Tensor<T, D>::full(s_fake.shape(), inv_n);
-    dx = Tensor<T, D>();
-    d.backward(seed, dx, Accumulate{false, true});
+    b.seed.resize_(s_fake.shape()).fill(inv_n);
+    d.backward(b.seed, b.dx, Accumulate{false, true});
     // 4. + grad of -mean D(real) + drift mean D(real)^2
     const Tensor<T, D>& s_real = d.forward(real);
     parts.d_real = mean(s_real);
     parts.drift = o.drift * mean(square(s_real));
-    seed = (T(2 * o.drift) * s_real - 1) * inv_n;
-    dx = Tensor<T, D>();
-    d.backward(seed, dx, Accumulate{false, true});
+    b.seed = (T(2 * o.drift) * s_real - 1) * inv_n;
+    d.backward(b.seed, b.dx, Accumulate{false, true});
     parts.loss = parts.d_fake - parts.d_real + parts.penalty + parts.drift;
     return parts;
 }
@@ -152,10 +158,23 @@ WganGpParts wgan_gp_discriminator(Net& d, const Tensor<T, D>& real, const Tensor
 // The same with one mixing factor u ~ U[0, 1] per sample drawn from `gen`.
 template <class Net, class T, class D>
 WganGpParts wgan_gp_discriminator(Net& d, const Tensor<T, D>& real, const Tensor<T, D>& fake, Generator& gen,
+                                  const WganGpOptions& o, WganGpBuffers<T, D>& b) {
+    fill_uniform(b.mixing.resize_({real.n()}), gen);
+    return wgan_gp_discriminator(d, real, fake, b.mixing, o, b);
+}
+
+// Both, with buffers of their own (allocated per call).
+template <class Net, class T, class D>
+WganGpParts wgan_gp_discriminator(Net& d, const Tensor<T, D>& real, const Tensor<T, D>& fake, const Tensor<T, D>& mixing,
                                   const WganGpOptions& o = {}) {
-    Tensor<T, D> u({real.n()});
-    fill_uniform(u, gen);
-    return wgan_gp_discriminator(d, real, fake, u, o);
+    WganGpBuffers<T, D> b;
+    return wgan_gp_discriminator(d, real, fake, mixing, o, b);
+}
+template <class Net, class T, class D>
+WganGpParts wgan_gp_discriminator(Net& d, const Tensor<T, D>& real, const Tensor<T, D>& fake, Generator& gen,
+                                  const WganGpOptions& o = {}) {
+    WganGpBuffers<T, D> b;
+    return wgan_gp_discriminator(d, real, fake, gen, o, b);
 }
 
 } // namespace pgg::nn

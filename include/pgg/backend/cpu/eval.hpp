@@ -2,7 +2,6 @@
 // Executor<cpu>: evaluates expressions and reductions in one OpenMP-parallel, vectorised pass.
 #include <algorithm>
 #include <cmath>
-#include <limits>
 #include <vector>
 
 #include "../../core/ops.hpp"
@@ -12,27 +11,11 @@ namespace pgg {
 
 namespace cpu_detail {
 
+using detail::reduce_combine, detail::reduce_identity, detail::reduce_step;
+
 // Accumulator type: double for float and integer inputs, so that long sums stay exact enough.
 template <class T>
 using acc_t = std::conditional_t<std::is_same_v<T, long double>, long double, double>;
-
-// The fold of each ReduceOp, also used by the CUDA reduction kernels (host and device).
-// max propagates NaN as NumPy's does (a NaN anywhere gives NaN, so a check like max(abs(a - b)) < tol
-// fails on a broken result); the max of nothing is -inf. Sums propagate NaN by arithmetic.
-template <ReduceOp Op, class A>
-PGG_HD inline A reduce_identity() {
-    return Op == ReduceOp::max ? -std::numeric_limits<A>::infinity() : A(0);
-}
-template <ReduceOp Op, class A>
-PGG_HD PGG_INLINE A reduce_combine(A a, A b) {
-    if constexpr (Op == ReduceOp::max) return (b > a || b != b) ? b : a; // once a is NaN, it stays
-    else return a + b;
-}
-template <ReduceOp Op, class A>
-PGG_HD PGG_INLINE A reduce_step(A acc, A v) {
-    if constexpr (Op == ReduceOp::sum_sq) return acc + v * v;
-    else return reduce_combine<Op, A>(acc, v);
-}
 
 // Folds get(i) for i in [i0, i1) into 32 independent lanes, so that the compiler vectorises the
 // loop and the additions do not wait on one another (omp simd reductions stayed scalar here).

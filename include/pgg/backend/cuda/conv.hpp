@@ -3,12 +3,12 @@
 // PyTorch. Per shape, a plan holds the descriptors and, found once by cuDNN's search on first use, the
 // fastest algorithm of each pass within the precision asked for; the workspace is one buffer that only
 // grows. The checked tensor functions (conv2d_forward, transposed convolutions, ...) are the device-
-// independent ones of backend/cpu/conv.hpp over ConvKernels<cuda>.
+// neutral ones of kernels/conv.hpp over ConvKernels<cuda>.
 #include <map>
 #include <memory>
 #include <tuple>
 
-#include "../cpu/conv.hpp"
+#include "../../kernels/conv.hpp"
 #include "allocator.hpp"
 #include "context.hpp"
 
@@ -60,7 +60,7 @@ bool acceptable(const Perf& p, Precision prec) {
 // Descriptors of one convolution x (N, Cin, H, W) * w (Cout, Cin, k, k) -> y (N, Cout, Ho, Wo).
 class ConvPlan {
 public:
-    ConvPlan(const cpu_detail::ConvGeom& g, cudnnDataType_t type) {
+    ConvPlan(const ConvGeom& g, cudnnDataType_t type) {
         PGG_CUDNN_CHECK(cudnnCreateTensorDescriptor(&x_));
         PGG_CUDNN_CHECK(cudnnCreateTensorDescriptor(&y_));
         PGG_CUDNN_CHECK(cudnnCreateFilterDescriptor(&w_));
@@ -170,7 +170,7 @@ private:
 };
 
 // The plan of a geometry, data type and precision, made on first use and kept.
-inline ConvPlan& conv_plan(const cpu_detail::ConvGeom& g, cudnnDataType_t type) {
+inline ConvPlan& conv_plan(const ConvGeom& g, cudnnDataType_t type) {
     using Key = std::tuple<index_t, index_t, index_t, index_t, index_t, index_t, index_t, index_t, int, int>;
     static std::map<Key, std::unique_ptr<ConvPlan>> plans;
     const Key key{g.N, g.Cin, g.H, g.W, g.Cout, g.k, g.s, g.p, int(type), int(Context::get().precision())};
@@ -185,15 +185,15 @@ inline ConvPlan& conv_plan(const cpu_detail::ConvGeom& g, cudnnDataType_t type) 
 template <>
 struct ConvKernels<cuda> {
     template <class T>
-    static void forward(const T* x, const T* w, T* y, const cpu_detail::ConvGeom& g, T beta) {
+    static void forward(const T* x, const T* w, T* y, const ConvGeom& g, T beta) {
         if (g.N) cuda_detail::conv_plan(g, cuda_detail::cudnn_type<T>()).forward(x, w, y, beta);
     }
     template <class T>
-    static void backward_data(const T* dy, const T* w, T* dx, const cpu_detail::ConvGeom& g, T beta) {
+    static void backward_data(const T* dy, const T* w, T* dx, const ConvGeom& g, T beta) {
         if (g.N) cuda_detail::conv_plan(g, cuda_detail::cudnn_type<T>()).backward_data(dy, w, dx, beta);
     }
     template <class T>
-    static void backward_weights(const T* x, const T* dy, T* dw, const cpu_detail::ConvGeom& g, T beta) {
+    static void backward_weights(const T* x, const T* dy, T* dw, const ConvGeom& g, T beta) {
         PGG_CHECK(g.N > 0, "conv2d_backward_weights: an empty batch on cuda");
         cuda_detail::conv_plan(g, cuda_detail::cudnn_type<T>()).backward_filter(x, dy, dw, beta);
     }

@@ -20,7 +20,7 @@ __global__ void assign_kernel(T* out, const E e, index_t n) {
     PGG_GRID_LOOP(k, n) out[k] = e[k];
 }
 
-using cpu_detail::reduce_combine, cpu_detail::reduce_identity, cpu_detail::reduce_step; // accumulating in double
+using detail::reduce_combine, detail::reduce_identity, detail::reduce_step; // accumulating in double
 
 // Combines the block's per-thread values; thread 0 gets the result. blockDim.x must be block_threads.
 template <ReduceOp Op>

@@ -1,9 +1,9 @@
 #pragma once
 // Matrix products through cuBLAS. pgg's matrices are row-major; cuBLAS's are column-major, so
 // C = op(A) op(B) is computed as C^T = op(B)^T op(A)^T, which reads the same memory without copies.
-// matmul itself is the device-independent one of backend/cpu/gemm.hpp.
+// matmul itself is the device-neutral one of kernels/gemm.hpp.
 #include "../../core/tensor.hpp"
-#include "../cpu/gemm.hpp"
+#include "../../kernels/gemm.hpp"
 #include "context.hpp"
 
 namespace pgg {

@@ -1,7 +1,7 @@
 #pragma once
 // Pooling, nearest upsampling, image resizing and channel concatenation on the GPU: one thread per
-// output element. The same checks and the same `dx = gradient + beta * dx` rule as the CPU backend.
-#include "../cpu/resample.hpp"
+// output element, behind the front ends of kernels/resample.hpp.
+#include "../../kernels/resample.hpp"
 #include "launch.hpp"
 
 namespace pgg {
@@ -123,64 +123,58 @@ __global__ void concat_backward_kernel(index_t n, const T* dout, T* da, T* db, i
 
 } // namespace cuda_detail
 
-template <class T>
-void avg_pool2x_forward(const Tensor<T, cuda>& x, Tensor<T, cuda>& y) {
-    cpu_detail::half_size(x, y, "avg_pool2x_forward");
-    cuda_detail::launch(cuda_detail::avg_pool_kernel<T>, y.numel(), "avg_pool_kernel", y.numel(), x.data(), y.data(), y.h(), y.w());
-}
-template <class T>
-void avg_pool2x_backward(const Tensor<T, cuda>& dy, Tensor<T, cuda>& dx, T beta = T(0)) {
-    cpu_detail::require_nchw_pair(dx, dy, "avg_pool2x_backward");
-    cuda_detail::launch(cuda_detail::avg_pool_backward_kernel<T>, dx.numel(), "avg_pool_backward_kernel", dx.numel(), dy.data(), dx.data(),
-                        dy.h(), dy.w(), beta);
-}
-template <class T>
-void max_pool2x_forward(const Tensor<T, cuda>& x, Tensor<T, cuda>& y) {
-    cpu_detail::half_size(x, y, "max_pool2x_forward");
-    cuda_detail::launch(cuda_detail::max_pool_kernel<T>, y.numel(), "max_pool_kernel", y.numel(), x.data(), y.data(), y.h(), y.w());
-}
-template <class T>
-void max_pool2x_backward(const Tensor<T, cuda>& x, const Tensor<T, cuda>& dy, Tensor<T, cuda>& dx, T beta = T(0)) {
-    cpu_detail::require_nchw_pair(dx, dy, "max_pool2x_backward");
-    PGG_CHECK(x.shape() == dx.shape(), "max_pool2x_backward: x ", x.shape(), " and dx ", dx.shape(), " differ");
-    cuda_detail::launch(cuda_detail::max_pool_backward_kernel<T>, dy.numel(), "max_pool_backward_kernel", dy.numel(), x.data(), dy.data(),
-                        dx.data(), dy.h(), dy.w(), beta);
-}
-template <class T>
-void upsample2x_forward(const Tensor<T, cuda>& x, Tensor<T, cuda>& y) {
-    PGG_CHECK(x.rank() == 4, "upsample2x_forward: NCHW input expected, got ", x.shape());
-    if (y.shape().empty()) y = Tensor<T, cuda>({x.n(), x.c(), 2 * x.h(), 2 * x.w()});
-    cpu_detail::require_nchw_pair(y, x, "upsample2x_forward");
-    cuda_detail::launch(cuda_detail::upsample_kernel<T>, y.numel(), "upsample_kernel", y.numel(), x.data(), y.data(), x.h(), x.w());
-}
-template <class T>
-void upsample2x_backward(const Tensor<T, cuda>& dy, Tensor<T, cuda>& dx, T beta = T(0)) {
-    cpu_detail::require_nchw_pair(dy, dx, "upsample2x_backward");
-    cuda_detail::launch(cuda_detail::upsample_backward_kernel<T>, dx.numel(), "upsample_backward_kernel", dx.numel(), dy.data(), dx.data(),
-                        dx.h(), dx.w(), beta);
-}
-template <class T>
-void resize_bilinear(const Tensor<T, cuda>& x, Tensor<T, cuda>& y) {
-    cpu_detail::require_resize_pair(x, y, "resize_bilinear");
-    cuda_detail::launch(cuda_detail::bilinear_kernel<T>, y.numel(), "bilinear_kernel", y.numel(), x.data(), y.data(), x.h(), x.w(), y.h(),
-                        y.w());
-}
-template <class T>
-void resize_area(const Tensor<T, cuda>& x, Tensor<T, cuda>& y) {
-    cpu_detail::require_resize_pair(x, y, "resize_area");
-    cuda_detail::launch(cuda_detail::area_kernel<T>, y.numel(), "area_kernel", y.numel(), x.data(), y.data(), x.h(), x.w(), y.h(), y.w());
-}
-template <class T>
-void concat_channels(const Tensor<T, cuda>& a, const Tensor<T, cuda>& b, Tensor<T, cuda>& out) {
-    cpu_detail::prepare_concat(a, b, out);
-    cuda_detail::launch(cuda_detail::concat_kernel<T>, out.numel(), "concat_kernel", out.numel(), a.data(), b.data(), out.data(),
-                        a.numel() / a.n(), b.numel() / b.n());
-}
-template <class T>
-void concat_channels_backward(const Tensor<T, cuda>& dout, Tensor<T, cuda>& da, Tensor<T, cuda>& db, T beta = T(0)) {
-    cpu_detail::require_concat_split(dout, da, db);
-    cuda_detail::launch(cuda_detail::concat_backward_kernel<T>, dout.numel(), "concat_backward_kernel", dout.numel(), dout.data(), da.data(),
-                        db.data(), da.numel() / da.n(), db.numel() / db.n(), beta);
-}
+template <>
+struct ResampleKernels<cuda> {
+    template <class T>
+    static void avg_pool(const T* x, T* y, index_t planes, index_t H, index_t W) {
+        const index_t n = planes * H * W;
+        cuda_detail::launch(cuda_detail::avg_pool_kernel<T>, n, "avg_pool_kernel", n, x, y, H, W);
+    }
+    template <class T>
+    static void avg_pool_backward(const T* dy, T* dx, index_t planes, index_t H, index_t W, T beta) {
+        const index_t n = planes * 4 * H * W;
+        cuda_detail::launch(cuda_detail::avg_pool_backward_kernel<T>, n, "avg_pool_backward_kernel", n, dy, dx, H, W, beta);
+    }
+    template <class T>
+    static void max_pool(const T* x, T* y, index_t planes, index_t H, index_t W) {
+        const index_t n = planes * H * W;
+        cuda_detail::launch(cuda_detail::max_pool_kernel<T>, n, "max_pool_kernel", n, x, y, H, W);
+    }
+    template <class T>
+    static void max_pool_backward(const T* x, const T* dy, T* dx, index_t planes, index_t H, index_t W, T beta) {
+        const index_t n = planes * H * W;
+        cuda_detail::launch(cuda_detail::max_pool_backward_kernel<T>, n, "max_pool_backward_kernel", n, x, dy, dx, H, W, beta);
+    }
+    template <class T>
+    static void upsample(const T* x, T* y, index_t planes, index_t H, index_t W) {
+        const index_t n = planes * 4 * H * W;
+        cuda_detail::launch(cuda_detail::upsample_kernel<T>, n, "upsample_kernel", n, x, y, H, W);
+    }
+    template <class T>
+    static void upsample_backward(const T* dy, T* dx, index_t planes, index_t H, index_t W, T beta) {
+        const index_t n = planes * H * W;
+        cuda_detail::launch(cuda_detail::upsample_backward_kernel<T>, n, "upsample_backward_kernel", n, dy, dx, H, W, beta);
+    }
+    template <class T>
+    static void bilinear(const T* x, T* y, index_t planes, index_t H, index_t W, index_t Ho, index_t Wo) {
+        const index_t n = planes * Ho * Wo;
+        cuda_detail::launch(cuda_detail::bilinear_kernel<T>, n, "bilinear_kernel", n, x, y, H, W, Ho, Wo);
+    }
+    template <class T>
+    static void area(const T* x, T* y, index_t planes, index_t H, index_t W, index_t Ho, index_t Wo) {
+        const index_t n = planes * Ho * Wo;
+        cuda_detail::launch(cuda_detail::area_kernel<T>, n, "area_kernel", n, x, y, H, W, Ho, Wo);
+    }
+    template <class T>
+    static void concat(const T* a, const T* b, T* out, index_t n, index_t na, index_t nb) {
+        const index_t total = n * (na + nb);
+        cuda_detail::launch(cuda_detail::concat_kernel<T>, total, "concat_kernel", total, a, b, out, na, nb);
+    }
+    template <class T>
+    static void concat_backward(const T* dout, T* da, T* db, index_t n, index_t na, index_t nb, T beta) {
+        const index_t total = n * (na + nb);
+        cuda_detail::launch(cuda_detail::concat_backward_kernel<T>, total, "concat_backward_kernel", total, dout, da, db, na, nb, beta);
+    }
+};
 
 } // namespace pgg

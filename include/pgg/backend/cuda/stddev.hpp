@@ -1,8 +1,8 @@
 #pragma once
 // Minibatch standard deviation on the GPU, with the first and second derivatives; the formulas and the
-// strided group membership are those of backend/cpu/stddev.hpp. One thread per (group, position)
+// strided group membership are those of kernels/stddev.hpp. One thread per (group, position)
 // handles the G members; per-group sums are block reductions in double.
-#include "../cpu/stddev.hpp"
+#include "../../kernels/stddev.hpp"
 #include "eval.hpp"
 #include "launch.hpp"
 
@@ -19,7 +19,7 @@ __device__ __forceinline__ double group_mean(const T* x, index_t m, index_t q, i
 }
 
 template <class T>
-__global__ void stddev_sigma_kernel(const T* x, T* sigma, cpu_detail::StddevGeom g) {
+__global__ void stddev_sigma_kernel(const T* x, T* sigma, StddevGeom g) {
     PGG_GRID_LOOP(k, g.M * g.P) {
         const index_t m = k / g.P, q = k % g.P;
         const double mu = group_mean(x, m, q, g.M, g.G, g.P);
@@ -33,7 +33,7 @@ __global__ void stddev_sigma_kernel(const T* x, T* sigma, cpu_detail::StddevGeom
 }
 // c / sigma per (group, position), c = (1/G) sum_j d_j d'_j: what the tangent s' averages.
 template <class T>
-__global__ void stddev_tangent_terms_kernel(const T* x, const T* xt, const T* sigma, double* out, cpu_detail::StddevGeom g) {
+__global__ void stddev_tangent_terms_kernel(const T* x, const T* xt, const T* sigma, double* out, StddevGeom g) {
     PGG_GRID_LOOP(k, g.M * g.P) {
         const index_t m = k / g.P, q = k % g.P;
         const double mu = group_mean(x, m, q, g.M, g.G, g.P), mut = group_mean(xt, m, q, g.M, g.G, g.P);
@@ -47,7 +47,7 @@ __global__ void stddev_tangent_terms_kernel(const T* x, const T* xt, const T* si
 }
 // dst (N, C + 1, HW) = [src (N, C, HW), value[n mod M] tiled].
 template <class T, class V>
-__global__ void stddev_write_kernel(const T* src, const V* value, T* dst, cpu_detail::StddevGeom g) {
+__global__ void stddev_write_kernel(const T* src, const V* value, T* dst, StddevGeom g) {
     PGG_GRID_LOOP(k, g.N * (g.C + 1) * g.HW) {
         const index_t n = k / ((g.C + 1) * g.HW), r = k % ((g.C + 1) * g.HW);
         dst[k] = r < g.P ? src[n * g.P + r] : T(value[n % g.M]);
@@ -55,7 +55,7 @@ __global__ void stddev_write_kernel(const T* src, const V* value, T* dst, cpu_de
 }
 // out[m] = sum of channel C of dy over the members and pixels of group m; one block per group.
 template <class T>
-__global__ void stddev_extra_sums_kernel(const T* dy, double* out, cpu_detail::StddevGeom g) {
+__global__ void stddev_extra_sums_kernel(const T* dy, double* out, StddevGeom g) {
     const index_t m = blockIdx.x;
     double acc = 0;
     for (index_t t = threadIdx.x; t < g.G * g.HW; t += blockDim.x) {
@@ -67,7 +67,7 @@ __global__ void stddev_extra_sums_kernel(const T* dy, double* out, cpu_detail::S
 }
 template <class T>
 __global__ void stddev_backward_kernel(const T* x, const T* sigma, const T* dy, const double* gs, T* dx, T beta,
-                                       cpu_detail::StddevGeom g) {
+                                       StddevGeom g) {
     PGG_GRID_LOOP(k, g.M * g.P) {
         const index_t m = k / g.P, q = k % g.P;
         const double mu = group_mean(x, m, q, g.M, g.G, g.P);
@@ -82,7 +82,7 @@ __global__ void stddev_backward_kernel(const T* x, const T* sigma, const T* dy, 
 template <class T>
 __global__ void stddev_tangent_backward_kernel(const T* x, const T* xt, const T* sigma, const T* dy, const T* dyt,
                                                const double* gs, const double* gst, T* dx, T* dxt, T beta,
-                                               cpu_detail::StddevGeom g) {
+                                               StddevGeom g) {
     PGG_GRID_LOOP(k, g.M * g.P) {
         const index_t m = k / g.P, q = k % g.P;
         const double G = double(g.G), P = double(g.P), sd = double(sigma[k]);
@@ -105,7 +105,7 @@ __global__ void stddev_tangent_backward_kernel(const T* x, const T* xt, const T*
 }
 
 template <class T>
-Tensor<double, cuda> extra_channel_sums(const Tensor<T, cuda>& dy, const cpu_detail::StddevGeom& g) {
+Tensor<double, cuda> extra_channel_sums(const Tensor<T, cuda>& dy, const StddevGeom& g) {
     Tensor<double, cuda> out({g.M});
     stddev_extra_sums_kernel<<<unsigned(g.M), block_threads, 0, stream()>>>(dy.data(), out.data(), g);
     PGG_CUDA_LAUNCHED("stddev_extra_sums_kernel");
@@ -114,53 +114,42 @@ Tensor<double, cuda> extra_channel_sums(const Tensor<T, cuda>& dy, const cpu_det
 
 } // namespace cuda_detail
 
-// y = [x, s]; sigma (M, C, H, W) is kept for the backward passes.
-template <class T>
-void minibatch_stddev_forward(const Tensor<T, cuda>& x, index_t group, Tensor<T, cuda>& y, Tensor<T, cuda>& sigma) {
-    using namespace cuda_detail;
-    const auto g = cpu_detail::stddev_geom(x, group);
-    y.resize_({g.N, g.C + 1, x.h(), x.w()});
-    sigma.resize_({g.M, g.C, x.h(), x.w()});
-    launch(stddev_sigma_kernel<T>, g.M * g.P, "stddev_sigma_kernel", x.data(), sigma.data(), g);
-    const Tensor<T, cuda> s = mean_per_sample(sigma);
-    launch(stddev_write_kernel<T, T>, y.numel(), "stddev_write_kernel", x.data(), s.data(), y.data(), g);
-}
-
-// dx = dy[:, :C] + ds/dx^T (sums of dy's extra channel) + beta * dx.
-template <class T>
-void minibatch_stddev_backward(const Tensor<T, cuda>& x, index_t group, const Tensor<T, cuda>& sigma,
-                               const Tensor<T, cuda>& dy, Tensor<T, cuda>& dx, T beta) {
-    using namespace cuda_detail;
-    const auto g = cpu_detail::stddev_geom(x, group);
-    const Tensor<double, cuda> gs = extra_channel_sums(dy, g);
-    launch(stddev_backward_kernel<T>, g.M * g.P, "stddev_backward_kernel", x.data(), sigma.data(), dy.data(), gs.data(),
-                dx.data(), beta, g);
-}
-
-// Tangent forward: yt = [xt, s'] with s'_m = (1/P) sum over C, H, W of c / sigma.
-template <class T>
-void minibatch_stddev_tangent(const Tensor<T, cuda>& x, const Tensor<T, cuda>& xt, index_t group,
-                              const Tensor<T, cuda>& sigma, Tensor<T, cuda>& yt) {
-    using namespace cuda_detail;
-    const auto g = cpu_detail::stddev_geom(x, group);
-    yt.resize_({g.N, g.C + 1, x.h(), x.w()});
-    Tensor<double, cuda> terms({g.M, g.P});
-    launch(stddev_tangent_terms_kernel<T>, g.M * g.P, "stddev_tangent_terms_kernel", x.data(), xt.data(), sigma.data(),
-                terms.data(), g);
-    const Tensor<double, cuda> st = mean_per_sample(terms);
-    launch(stddev_write_kernel<T, double>, yt.numel(), "stddev_write_kernel", xt.data(), st.data(), yt.data(), g);
-}
-
-// Tangent backward: the vector-Jacobian product of (x, xt) -> (y, yt) for seeds (dy, dyt).
-template <class T>
-void minibatch_stddev_tangent_backward(const Tensor<T, cuda>& x, const Tensor<T, cuda>& xt, index_t group,
-                                       const Tensor<T, cuda>& sigma, const Tensor<T, cuda>& dy, const Tensor<T, cuda>& dyt,
-                                       Tensor<T, cuda>& dx, Tensor<T, cuda>& dxt, T beta) {
-    using namespace cuda_detail;
-    const auto g = cpu_detail::stddev_geom(x, group);
-    const Tensor<double, cuda> gs = extra_channel_sums(dy, g), gst = extra_channel_sums(dyt, g);
-    launch(stddev_tangent_backward_kernel<T>, g.M * g.P, "stddev_tangent_backward_kernel", x.data(), xt.data(),
-                sigma.data(), dy.data(), dyt.data(), gs.data(), gst.data(), dx.data(), dxt.data(), beta, g);
-}
+template <>
+struct StddevKernels<cuda> {
+    template <class T>
+    static void forward(const Tensor<T, cuda>& x, Tensor<T, cuda>& y, Tensor<T, cuda>& sigma, const StddevGeom& g) {
+        using namespace cuda_detail;
+        launch(stddev_sigma_kernel<T>, g.M * g.P, "stddev_sigma_kernel", x.data(), sigma.data(), g);
+        const Tensor<T, cuda> s = mean_per_sample(sigma);
+        launch(stddev_write_kernel<T, T>, y.numel(), "stddev_write_kernel", x.data(), s.data(), y.data(), g);
+    }
+    template <class T>
+    static void backward(const Tensor<T, cuda>& x, const Tensor<T, cuda>& sigma, const Tensor<T, cuda>& dy, Tensor<T, cuda>& dx,
+                         T beta, const StddevGeom& g) {
+        using namespace cuda_detail;
+        const Tensor<double, cuda> gs = extra_channel_sums(dy, g);
+        launch(stddev_backward_kernel<T>, g.M * g.P, "stddev_backward_kernel", x.data(), sigma.data(), dy.data(), gs.data(),
+               dx.data(), beta, g);
+    }
+    template <class T>
+    static void tangent(const Tensor<T, cuda>& x, const Tensor<T, cuda>& xt, const Tensor<T, cuda>& sigma, Tensor<T, cuda>& yt,
+                        const StddevGeom& g) {
+        using namespace cuda_detail;
+        Tensor<double, cuda> terms({g.M, g.P});
+        launch(stddev_tangent_terms_kernel<T>, g.M * g.P, "stddev_tangent_terms_kernel", x.data(), xt.data(), sigma.data(),
+               terms.data(), g);
+        const Tensor<double, cuda> st = mean_per_sample(terms);
+        launch(stddev_write_kernel<T, double>, yt.numel(), "stddev_write_kernel", xt.data(), st.data(), yt.data(), g);
+    }
+    template <class T>
+    static void tangent_backward(const Tensor<T, cuda>& x, const Tensor<T, cuda>& xt, const Tensor<T, cuda>& sigma,
+                                 const Tensor<T, cuda>& dy, const Tensor<T, cuda>& dyt, Tensor<T, cuda>& dx,
+                                 Tensor<T, cuda>& dxt, T beta, const StddevGeom& g) {
+        using namespace cuda_detail;
+        const Tensor<double, cuda> gs = extra_channel_sums(dy, g), gst = extra_channel_sums(dyt, g);
+        launch(stddev_tangent_backward_kernel<T>, g.M * g.P, "stddev_tangent_backward_kernel", x.data(), xt.data(),
+               sigma.data(), dy.data(), dyt.data(), gs.data(), gst.data(), dx.data(), dxt.data(), beta, g);
+    }
+};
 
 } // namespace pgg
