@@ -1,5 +1,6 @@
 // 3x3 convolution (stride 1, padding 1) forward, backward-data and backward-weights at the PG-GAN's
-// shapes: (channels, resolution, batch) from the source study's (rsna-512) per-resolution minibatch sizes.
+// shapes: (channels, resolution, batch) from the source study's (rsna-512) per-resolution minibatch sizes,
+// at the official width and then at the Narrow width (fmap_max 64) of the demo and the tests.
 #include <pgg/pgg.hpp>
 
 #include "peak.hpp"
@@ -29,7 +30,8 @@ void BM_conv3x3(benchmark::State& state) {
 void pggan_shapes(benchmark::internal::Benchmark* b) {
     b->ArgNames({"C", "R", "N", "pass"});
     const int shapes[][3] = {{512, 4, 128}, {512, 8, 128}, {512, 16, 128}, {512, 32, 64},
-                             {256, 64, 32}, {128, 128, 16}, {64, 256, 8},  {32, 512, 4}};
+                             {256, 64, 32}, {128, 128, 16}, {64, 256, 8},  {32, 512, 4},
+                             {64, 8, 128},  {64, 16, 128},  {32, 32, 64},  {16, 64, 32}};
     for (auto& s : shapes)
         for (int pass = 0; pass < 3; ++pass) b->Args({s[0], s[1], s[2], pass});
 }

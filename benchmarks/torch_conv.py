@@ -10,7 +10,8 @@ import time
 import torch
 
 SHAPES = [(512, 4, 128), (512, 8, 128), (512, 16, 128), (512, 32, 64),
-          (256, 64, 32), (128, 128, 16), (64, 256, 8), (32, 512, 4)]
+          (256, 64, 32), (128, 128, 16), (64, 256, 8), (32, 512, 4),
+          (64, 8, 128), (64, 16, 128), (32, 32, 64), (16, 64, 32)]  # the Narrow width
 PASSES = ["forward", "backward_data", "backward_weights"]
 
 
@@ -29,11 +30,12 @@ def best_time(fn, min_time=1.0, min_reps=3):
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--narrow", action="store_true", help="only the Narrow width's shapes")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, mkldnn {torch.backends.mkldnn.is_available()}")
     with torch.no_grad():
-        for c, r, n in SHAPES:
+        for c, r, n in SHAPES[8:] if args.narrow else SHAPES:
             x = torch.randn(n, c, r, r)
             w = torch.randn(c, c, 3, 3)
             dy = torch.randn(n, c, r, r)

@@ -17,6 +17,7 @@ packages=(
   clang-14 libclang-rt-14-dev # libFuzzer and the sanitizers' runtimes (scripts/fuzz.sh)
   g++-aarch64-linux-gnu qemu-user # the kernels cross-compiled for ARM and run emulated (scripts/test_aarch64.sh)
   python3-numpy          # tests that read pgg files from Python
+  python3-torch python3-pil # python/pggan_torch.py (pgg's generator in PyTorch) and its test
   dataset-fashion-mnist  # the fashion_mnist example and its test
 )
 

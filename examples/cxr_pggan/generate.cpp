@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <memory>
 
 #include "commands.hpp"
 #include "inputs.hpp"
@@ -17,7 +18,7 @@ using pgg::index_t;
 using pgg::Tensor;
 
 struct GenerateOptions {
-    std::string snapshot, out, grid = "1x1";
+    std::string snapshot, out, grid = "1x1", latents;
     long num = 16;
     std::uint64_t seed = 1000;
     int shrink = 1, batch = 8;
@@ -54,14 +55,26 @@ void generate(const GenerateOptions& o) {
     PGG_CHECK(o.shrink < stage->resolution(), "--shrink ", o.shrink, " leaves nothing of ", stage->resolution(), "x", stage->resolution());
     pgg::InterruptGuard guard;
     const index_t per_png = index_t(gw) * gh, L = stage->latent_size();
+    // Given latents: row k is image k (PNG k / per_png, cell k % per_png), to compare with other implementations.
+    std::unique_ptr<pgg::io::NpyMap<float>> given;
+    long num = o.num;
+    if (!o.latents.empty()) {
+        given = std::make_unique<pgg::io::NpyMap<float>>(o.latents);
+        const auto& s = given->shape();
+        PGG_CHECK(s.size() == 2 && s[1] == L && s[0] > 0 && s[0] % per_png == 0, o.latents, ": latents of shape ",
+                  pgg::Shape::from_range(s.begin(), s.end()), "; this generator needs (N, ", L, ") with N a multiple of the ",
+                  per_png, " images per PNG");
+        num = long(s[0] / per_png);
+    }
     write_folder(o.out, [&](const std::string& tmp) {
-        pgg::Progress progress("generating", o.num);
+        pgg::Progress progress("generating", num);
         Tensor<float> z, images;
-        for (long b = 0; b < o.num; b += o.batch) {
-            const long n = std::min<long>(o.batch, o.num - b);
+        for (long b = 0; b < num; b += o.batch) {
+            const long n = std::min<long>(o.batch, num - b);
             z.resize_({n * per_png, L});
+            if (given) std::copy_n(given->data() + b * per_png * L, n * per_png * L, z.data());
             // latents of PNG i come from stream i: the same images whatever --num and --batch
-            for (long i = 0; i < n; ++i) {
+            for (long i = 0; i < n && !given; ++i) {
                 pgg::Generator g(o.seed, std::uint64_t(b + i));
                 Tensor<float> zi = z.slice(i * per_png, (i + 1) * per_png);
                 pgg::fill_normal(zi, g);
@@ -77,7 +90,7 @@ void generate(const GenerateOptions& o) {
         }
         progress.finish();
     });
-    std::printf("%s: %ld PNGs of %dx%d images at %dx%d from %s\n", o.out.c_str(), o.num, gw, gh, stage->resolution() / o.shrink,
+    std::printf("%s: %ld PNGs of %dx%d images at %dx%d from %s\n", o.out.c_str(), num, gw, gh, stage->resolution() / o.shrink,
                 stage->resolution() / o.shrink, o.snapshot.c_str());
 }
 
@@ -136,8 +149,12 @@ void add_generate_command(CLI::App& app) {
     CLI::App* c = app.add_subcommand("generate", "PNG images from a snapshot's Gs: round(Gs(z) * 127.5 + 127.5)");
     c->add_option("--snapshot", o->snapshot, "network-*.safetensors of a run")->required()->check(CLI::ExistingFile);
     c->add_option("--out", o->out, "new folder for the PNGs")->required();
-    c->add_option("--num", o->num, "number of PNGs")->capture_default_str()->check(CLI::Range(1L, 10000000L));
-    c->add_option("--seed", o->seed, "latent seed (PNG i uses stream i)")->capture_default_str();
+    auto* num = c->add_option("--num", o->num, "number of PNGs")->capture_default_str()->check(CLI::Range(1L, 10000000L));
+    auto* seed = c->add_option("--seed", o->seed, "latent seed (PNG i uses stream i)")->capture_default_str();
+    c->add_option("--latents", o->latents, "float32 .npy (N, latent_size): image k from row k instead of random latents")
+        ->check(CLI::ExistingFile)
+        ->excludes(seed)
+        ->excludes(num);
     c->add_option("--device", o->device, "cpu, or cuda in a build with the CUDA backend")->capture_default_str()->check(CLI::IsMember({"cpu", "cuda"}));
     c->add_option("--grid", o->grid, "images per PNG, WxH")->capture_default_str();
     c->add_option("--shrink", o->shrink, "shrink by this factor (2x2 averaging)")->capture_default_str();

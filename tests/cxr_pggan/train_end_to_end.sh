@@ -2,7 +2,8 @@
 # A tiny PG-GAN run on the shared chest X-rays (resized to 16x16, 4x4 -> 16x16 in a few kimg): outputs
 # written, losses finite, a run split by --resume identical to a straight one, `generate` writing valid
 # PNGs of the right size, SIGINT leaving a snapshot to resume from.
-# The embedded generator (examples/embed_generator) must write the very PNGs `generate` writes.
+# The embedded generator (examples/embed_generator) must write the very PNGs `generate` writes, and
+# python/pggan_torch.py the same images from given latents (`generate --latents`).
 # Usage: train_end_to_end.sh CXR_PGGAN WORK_DIR CXR_DIR SAME_WEIGHTS_PY EMBED_GENERATOR FINITE_METRICS_PY
 set -euo pipefail
 P=$1
@@ -52,6 +53,17 @@ grep -q '"lod":0.0' "$R/metrics.jsonl" || fail "the run did not reach 16x16"
 for i in 0 1 2 3 4; do cmp -s "emb-00000$i.png" "gen/fake00000$i.png" || fail "embedded generator image $i differs"; done
 if "$EMBED" "$R/network-snapshot-000001.safetensors" x- 2> err.txt; then fail "embed_generator took a 4x4/8x8 snapshot"; fi
 grep -q "compiled for" err.txt || fail "embed_generator's mismatch message: $(cat err.txt)"
+# given latents: python/pggan_torch.py (pgg's generator in PyTorch) makes the same images, stable and while fading
+T="$(dirname "$0")/torch_export.py"
+for f in network-final network-snapshot-000001 network-snapshot-000002; do
+    /usr/bin/python3 "$T" latents "$R/$f.safetensors" "z-$f.npy" 8
+    "$P" generate --snapshot "$R/$f.safetensors" --latents "z-$f.npy" --out "torch-$f" > /dev/null 2>&1 || fail "generate --latents"
+    /usr/bin/python3 "$T" compare "$R/$f.safetensors" "z-$f.npy" "torch-$f" || fail "PyTorch's generator differs ($f)"
+done
+if "$P" generate --snapshot "$R/network-final.safetensors" --latents z-network-final.npy --grid 3x1 --out bad 2> err.txt; then
+    fail "generate took 8 latents for PNGs of 3"
+fi
+grep -q "multiple of the 3 images per PNG" err.txt || fail "generate --latents's error: $(cat err.txt)"
 "$P" generate --snapshot "$R/network-final.safetensors" --num 2 --grid 3x2 --shrink 2 --out grid > /dev/null
 "$P" dataset create_from_images grid_ds grid --resize 8 > /dev/null || fail "grid PNGs unreadable"
 if "$P" generate --snapshot "$R/log.txt" --num 1 --out bad 2> err.txt; then fail "generate accepted a non-snapshot"; fi
