@@ -614,3 +614,12 @@ TEST_CASE("Frechet distance: closed forms, fitting, singular covariances, bad in
     CHECK_THROWS_WITH(m::fit_gaussian(Tensor<float>({1, 4}), "fakes"), Catch::Contains("fakes has 1 rows"));
     CHECK_THROWS_WITH(m::frechet_distance(f, g), Catch::Contains("16 features against 2"));
 }
+
+TEST_CASE("mean_of, covariance_of, sd_of: sample statistics of a list (divisor n - 1)", "[metrics]") {
+    const std::vector<double> v{1, 2, 3, 4}, w{2, 4, 6, 9};
+    CHECK(metrics::mean_of(v) == 2.5);
+    CHECK(std::abs(metrics::covariance_of(v, w) - 11.5 / 3.0) < 1e-12); // sum (v - 2.5)(w - 5.25) = 11.5
+    CHECK(std::abs(metrics::sd_of(v) - std::sqrt(5.0 / 3.0)) < 1e-12);
+    CHECK(metrics::sd_of({7.0}) == 0.0); // one seed: no spread, not NaN
+    CHECK(std::isnan(metrics::mean_of({1.0, NAN})));
+}

@@ -28,14 +28,11 @@ Tensor<float> features_of(Model& m, const std::string& dir, const std::string& l
     }
     PGG_CHECK(set.size() >= 2, dir, ": ", set.size(), " images; a covariance needs at least 2");
     read_images(set, m.side, what);
-    const index_t n = index_t(set.size()), S = m.side, F = m.feature_count();
-    Tensor<float> out({n, F}), x;
-    for (index_t b0 = 0; b0 < n; b0 += batch) {
-        const index_t nb = std::min(batch, n - b0);
-        x.resize_({nb, 1, S, S});
-        for (index_t i = 0; i < nb; ++i) std::copy_n(set.images[std::size_t(b0 + i)].data(), S * S, x.data() + i * S * S);
+    const index_t F = m.feature_count();
+    Tensor<float> out({index_t(set.size()), F});
+    for_each_batch(set.images, m.side, batch, [&](const Tensor<float>& x, index_t b0, index_t nb) {
         std::copy_n(m.features(x).data(), nb * F, out.data() + b0 * F);
-    }
+    });
     return out;
 }
 

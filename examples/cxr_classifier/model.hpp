@@ -47,20 +47,29 @@ public:
 const std::vector<int>& compiled_sides();
 std::unique_ptr<Model> make_model(int side, const std::string& device = "cpu");
 
-// P(abnormal) = sigmoid(logit) of each image ((1, 1, S, S) in [0, 1]), in batches of `batch`.
-inline std::vector<double> predict(Model& m, const std::vector<pgg::Tensor<float>>& images, pgg::index_t batch,
-                                   pgg::Progress* progress = nullptr) {
-    std::vector<double> p(images.size());
-    const pgg::index_t S = m.side, n = pgg::index_t(images.size());
+// fn(x, b0, nb) over `images` ((1, 1, S, S) each) in batches of `batch`: x (nb, 1, S, S) holds images
+// b0 .. b0 + nb - 1.
+template <class F>
+void for_each_batch(const std::vector<pgg::Tensor<float>>& images, int side, pgg::index_t batch, F&& fn) {
+    const pgg::index_t S = side, n = pgg::index_t(images.size());
     pgg::Tensor<float> x;
     for (pgg::index_t b0 = 0; b0 < n; b0 += batch) {
         const pgg::index_t nb = std::min(batch, n - b0);
         x.resize_({nb, 1, S, S});
         for (pgg::index_t i = 0; i < nb; ++i) std::copy_n(images[std::size_t(b0 + i)].data(), S * S, x.data() + i * S * S);
+        fn(x, b0, nb);
+    }
+}
+
+// P(abnormal) = sigmoid(logit) of each image ((1, 1, S, S) in [0, 1]), in batches of `batch`.
+inline std::vector<double> predict(Model& m, const std::vector<pgg::Tensor<float>>& images, pgg::index_t batch,
+                                   pgg::Progress* progress = nullptr) {
+    std::vector<double> p(images.size());
+    for_each_batch(images, m.side, batch, [&](const pgg::Tensor<float>& x, pgg::index_t b0, pgg::index_t nb) {
         const pgg::Tensor<float>& logits = m.forward(x);
         for (pgg::index_t i = 0; i < nb; ++i) p[std::size_t(b0 + i)] = 1.0 / (1.0 + std::exp(-double(logits.data()[i])));
         if (progress) progress->advance(nb);
-    }
+    });
     return p;
 }
 

@@ -49,15 +49,6 @@ json read_json(const std::string& path) {
     }
 }
 
-double mean_of(const std::vector<double>& v) { return std::accumulate(v.begin(), v.end(), 0.0) / double(v.size()); }
-double sd_of(const std::vector<double>& v) { // sample standard deviation; 0 for one value
-    if (v.size() < 2) return 0;
-    const double m = mean_of(v);
-    double s = 0;
-    for (double x : v) s += (x - m) * (x - m);
-    return std::sqrt(s / double(v.size() - 1));
-}
-
 // Every regime's seeds, their predictions in the file order of the first run read (so that all are paired).
 std::vector<Regime> read_regimes(const fs::path& root) {
     PGG_CHECK(fs::is_directory(root), root.string(), ": no classifier runs (expected <regime>/seed-<k>/evaluation/)");
@@ -150,8 +141,8 @@ void report(const ReportOptions& o) {
         for (const auto& m : metric_names) {
             std::vector<double> v;
             for (const auto& s : r.metrics) v.push_back(s.at(m).get<double>());
-            stats[m] = {mean_of(v), sd_of(v)};
-            j[m] = {{"mean", mean_of(v)}, {"sd", sd_of(v)}, {"per_seed", v}};
+            stats[m] = {pgg::metrics::mean_of(v), pgg::metrics::sd_of(v)};
+            j[m] = {{"mean", pgg::metrics::mean_of(v)}, {"sd", pgg::metrics::sd_of(v)}, {"per_seed", v}};
         }
         j["auc_95ci_per_seed"] = json::array();
         for (const auto& s : r.metrics) j["auc_95ci_per_seed"].push_back(s.at("auc_95ci"));

@@ -61,6 +61,18 @@ struct Interval {
     double estimate = 0, lower = 0, upper = 0;
 };
 
+// The mean, the sample covariance (divisor n - 1; 0 for fewer than two pairs) and the sample standard
+// deviation of lists of numbers, e.g. of a metric over seeds.
+inline double mean_of(const std::vector<double>& v) { return std::accumulate(v.begin(), v.end(), 0.0) / double(v.size()); }
+inline double covariance_of(const std::vector<double>& a, const std::vector<double>& b) {
+    if (a.size() < 2) return 0;
+    const double ma = mean_of(a), mb = mean_of(b);
+    double s = 0;
+    for (std::size_t i = 0; i < a.size(); ++i) s += (a[i] - ma) * (b[i] - mb);
+    return s / double(a.size() - 1);
+}
+inline double sd_of(const std::vector<double>& v) { return std::sqrt(covariance_of(v, v)); }
+
 namespace diagnostic_detail {
 
 // Quantile p of sorted values with linear interpolation between order statistics (NumPy's default).
@@ -103,16 +115,6 @@ inline Components components(const std::vector<double>& pos, const std::vector<d
     for (std::size_t i = 0; i < pos.size(); ++i) c.v10.push_back((rz[i] - rx[i]) / n);
     for (std::size_t j = 0; j < neg.size(); ++j) c.v01.push_back(1.0 - (rz[pos.size() + j] - ry[j]) / m);
     return c;
-}
-
-inline double mean(const std::vector<double>& v) { return std::accumulate(v.begin(), v.end(), 0.0) / double(v.size()); }
-
-inline double covariance(const std::vector<double>& a, const std::vector<double>& b) {
-    if (a.size() < 2) return 0;
-    const double ma = mean(a), mb = mean(b);
-    double s = 0;
-    for (std::size_t i = 0; i < a.size(); ++i) s += (a[i] - ma) * (b[i] - mb);
-    return s / double(a.size() - 1);
 }
 
 template <class S, class L>
@@ -183,10 +185,10 @@ PairedAuc delong_test(const A& scores_a, const B& scores_b, const L& labels, dou
     const auto a = components(pa, na), b = components(pb, nb);
     const double m = double(pa.size()), n = double(na.size());
     PairedAuc r;
-    r.auc_a = mean(a.v10), r.auc_b = mean(b.v10);
+    r.auc_a = mean_of(a.v10), r.auc_b = mean_of(b.v10);
     r.difference = r.auc_a - r.auc_b;
-    const double var = (covariance(a.v10, a.v10) + covariance(b.v10, b.v10) - 2 * covariance(a.v10, b.v10)) / m +
-                       (covariance(a.v01, a.v01) + covariance(b.v01, b.v01) - 2 * covariance(a.v01, b.v01)) / n;
+    const double var = (covariance_of(a.v10, a.v10) + covariance_of(b.v10, b.v10) - 2 * covariance_of(a.v10, b.v10)) / m +
+                       (covariance_of(a.v01, a.v01) + covariance_of(b.v01, b.v01) - 2 * covariance_of(a.v01, b.v01)) / n;
     r.se = std::sqrt(std::max(var, 0.0));
     if (r.se > 0) {
         r.z = r.difference / r.se;
