@@ -7,7 +7,8 @@ packages=(
   build-essential cmake pkg-config
   libeigen3-dev          # CPU tensor math
   libhwy-dev             # Highway: portable SIMD for the CPU kernels (AVX2, AVX-512, NEON)
-  libstb-dev             # PNG/JPEG/BMP/PNM reading and PNG writing
+  libstb-dev             # PNG/JPEG/BMP/PNM reading, PNG writing, TrueType text in plots
+  fonts-dejavu-core      # the plots' typeface (matplotlib's default); without it a built-in pixel font
   nlohmann-json3-dev     # manifests, checkpoint headers, configs
   zlib1g-dev             # gzipped IDX files (MNIST, Fashion-MNIST)
   libcli11-dev           # command lines of the examples

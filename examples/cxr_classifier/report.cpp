@@ -285,7 +285,9 @@ void report(const ReportOptions& o) {
         pgg::io::write_file_atomic(tmp + "/report.md", md.str());
         pgg::io::write_file_atomic(tmp + "/report.json", out.dump(2) + "\n");
         curves.push_back({"chance", {190, 190, 190}, {0, 1}, {0, 1}});
-        pgg::io::write_png(tmp + "/roc.png", pgg::plot::render({{"test ROC (x: FPR, y: TPR)", curves, 0.0, 1.0}}, 660, 640));
+        pgg::io::write_png(tmp + "/roc.png", pgg::plot::render({{"Test ROC", curves, 0.0, 1.0, "false positive rate (1 - specificity)",
+                                                                                 "true positive rate (sensitivity)"}},
+                                                                               660, 640));
         pgg::io::write_png(tmp + "/auc.png", pgg::plot::bars("test ROC AUC of the seed-mean probability with its 95% bootstrap interval; dots: seeds", bars, ymin, 1.0, 720, 440));
         for (const auto& [cls, g] : grids) pgg::io::write_png(tmp + "/samples-" + cls + ".png", g);
     });

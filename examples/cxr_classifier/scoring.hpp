@@ -99,10 +99,14 @@ inline pgg::Tensor<std::uint8_t> roc_picture(const std::vector<double>& p, const
     char head[160];
     std::snprintf(head, sizeof head, "%s: ROC AUC %.3f (%.3f-%.3f)", title.c_str(), r.auc.estimate, r.auc.lower, r.auc.upper);
     const double fpr = 1 - r.at.specificity, tpr = r.at.sensitivity;
-    return pgg::plot::render({{std::string(head) + "  x: false positive rate, y: true positive rate",
+    return pgg::plot::render({{head,
                                {{"ROC", {31, 119, 180}, roc.fpr, roc.tpr},
                                 {"chance", {160, 160, 160}, {0, 1}, {0, 1}},
-                                {"threshold", {214, 39, 40}, {fpr, fpr}, {tpr - 0.01, tpr + 0.01}}}}},
+                                {"threshold", {214, 39, 40}, {fpr, fpr}, {tpr - 0.01, tpr + 0.01}}},
+                               0.0,
+                               1.0,
+                               "false positive rate (1 - specificity)",
+                               "true positive rate (sensitivity)"}},
                              640, 560);
 }
 

@@ -281,8 +281,11 @@ private:
         pgg::io::write_file_atomic(o_.out + "/metrics.csv", csv.str());
         const pgg::plot::Color blue{31, 119, 180}, orange{230, 120, 20}, green{44, 160, 44};
         pgg::io::write_png(o_.out + "/curves.png",
-                           pgg::plot::render({{"class-weighted BCE vs epoch", {{"train", blue, x, tl}, {"validation", orange, x, vl}}},
-                                              {"validation ROC AUC vs epoch", {{"AUC", green, x, va}}}}));
+                           pgg::plot::render({{.title = "Loss (class-weighted BCE)",
+                                               .series = {{"train", blue, x, tl}, {"validation", orange, x, vl}},
+                                               .xlabel = "epoch",
+                                               .ylabel = "loss"},
+                                              {.title = "Validation ROC AUC", .series = {{"AUC", green, x, va}}, .xlabel = "epoch", .ylabel = "AUC"}}));
     }
 
     void save(const std::string& path, int epoch, long batch, double threshold) {

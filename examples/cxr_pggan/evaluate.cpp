@@ -261,8 +261,14 @@ void write_outputs(const std::vector<Row>& rows, const std::string& prefix, bool
                 div_floor.x = floor.x, div_floor.y = {r.ms_ssim, r.ms_ssim};
                 break;
             }
-        pgg::io::write_png(prefix + ".png", pgg::plot::render({{"SWD x1000 (average over levels) vs kimg", {gen, floor}},
-                                                               {"MS-SSIM of consecutive pairs vs kimg (lower: more diverse)", {div, div_floor}}}));
+        pgg::io::write_png(prefix + ".png", pgg::plot::render({{.title = "Sliced Wasserstein distance (average over levels)",
+                                                                .series = {gen, floor},
+                                                                .xlabel = "kimg",
+                                                                .ylabel = "SWD x1000"},
+                                                               {.title = "MS-SSIM of consecutive pairs (lower: more diverse)",
+                                                                .series = {div, div_floor},
+                                                                .xlabel = "kimg",
+                                                                .ylabel = "MS-SSIM"}}));
         std::printf(" and %s.png", prefix.c_str());
     }
     std::printf("\n");

@@ -32,10 +32,12 @@ public:
         };
         const pgg::plot::Color blue{31, 119, 180}, orange{230, 120, 20}, green{44, 160, 44}, red{214, 39, 40}, gray{90, 90, 90};
         std::vector<Panel> panels = {
-            {"loss vs kimg", {s("D_loss", "D", blue), s("G_loss", "G", orange)}},
-            {"D score", {s("D_real", "real", green), s("D_fake", "fake", red)}},
-            {"gradient norm at mixed images (target 1)", {s("grad_norm", "|grad|", blue)}},
-            {"level of detail", {s("lod", "lod", gray)}},
+            {.title = "Losses", .series = {s("D_loss", "D", blue), s("G_loss", "G", orange)}, .xlabel = "kimg", .ylabel = "loss"},
+            {.title = "D scores (batch means)", .series = {s("D_real", "real", green), s("D_fake", "fake", red)}, .xlabel = "kimg",
+             .ylabel = "D(x)"},
+            {.title = "Gradient norm at the mixed images (target 1)", .series = {s("grad_norm", "|grad D| / norm scale", blue)},
+             .xlabel = "kimg", .ylabel = "norm"},
+            {.title = "Level of detail (0: full resolution)", .series = {s("lod", "lod", gray)}, .xlabel = "kimg", .ylabel = "lod"},
         };
         pgg::io::write_png(path, pgg::plot::render(panels));
     }

@@ -182,8 +182,14 @@ private:
         pgg::io::write_file_atomic(o_.out + "/metrics.csv", csv.str());
         const pgg::plot::Color blue{31, 119, 180}, orange{230, 120, 20}, green{44, 160, 44}, red{214, 39, 40};
         pgg::io::write_png(o_.out + "/curves.png",
-                           pgg::plot::render({{"loss (BCE + soft Dice) vs epoch", {{"train", blue, x, tl}, {"validation", orange, x, vl}}},
-                                              {"validation Dice and IoU vs epoch", {{"Dice", green, x, vd}, {"IoU", red, x, vi}}}}));
+                           pgg::plot::render({{.title = "Loss (BCE + soft Dice)",
+                                               .series = {{"train", blue, x, tl}, {"validation", orange, x, vl}},
+                                               .xlabel = "epoch",
+                                               .ylabel = "loss"},
+                                              {.title = "Validation overlap with the reference masks",
+                                               .series = {{"Dice", green, x, vd}, {"IoU", red, x, vi}},
+                                               .xlabel = "epoch",
+                                               .ylabel = "score"}}));
     }
 
     void save(const std::string& path, int epoch, long batch) {
