@@ -23,22 +23,28 @@ template <class T>
 T blend(T old, T v, T beta) {
     return beta == T(0) ? v : beta * old + v;
 }
+// y(i, j) = f(x's 2x2 window at (2i, 2j): top left, top right, bottom left, bottom right) in every
+// plane; H x W is y's size.
+template <class T, class F>
+void for_windows(const T* x, T* y, index_t planes, index_t H, index_t W, F f) {
+    const index_t Wi = 2 * W;
+    for_planes(planes, planes * 4 * H * W, [&](index_t pl) {
+        const T* s = x + pl * 4 * H * W;
+        T* d = y + pl * H * W;
+        for (index_t i = 0; i < H; ++i)
+            for (index_t j = 0; j < W; ++j) {
+                const T* r = s + 2 * i * Wi + 2 * j;
+                d[i * W + j] = f(r[0], r[1], r[Wi], r[Wi + 1]);
+            }
+    });
+}
 } // namespace cpu_detail
 
 template <>
 struct ResampleKernels<cpu> {
     template <class T>
     static void avg_pool(const T* x, T* y, index_t planes, index_t H, index_t W) {
-        const index_t Wi = 2 * W;
-        cpu_detail::for_planes(planes, planes * 4 * H * W, [&](index_t pl) {
-            const T* s = x + pl * 4 * H * W;
-            T* d = y + pl * H * W;
-            for (index_t i = 0; i < H; ++i)
-                for (index_t j = 0; j < W; ++j) {
-                    const T* r = s + 2 * i * Wi + 2 * j;
-                    d[i * W + j] = T(0.25) * (r[0] + r[1] + r[Wi] + r[Wi + 1]);
-                }
-        });
+        cpu_detail::for_windows(x, y, planes, H, W, [](T a, T b, T c, T d) { return T(0.25) * (a + b + c + d); });
     }
     template <class T>
     static void avg_pool_backward(const T* dy, T* dx, index_t planes, index_t H, index_t W, T beta) {
@@ -52,16 +58,7 @@ struct ResampleKernels<cpu> {
     }
     template <class T>
     static void max_pool(const T* x, T* y, index_t planes, index_t H, index_t W) {
-        const index_t Wi = 2 * W;
-        cpu_detail::for_planes(planes, planes * 4 * H * W, [&](index_t pl) {
-            const T* s = x + pl * 4 * H * W;
-            T* d = y + pl * H * W;
-            for (index_t i = 0; i < H; ++i)
-                for (index_t j = 0; j < W; ++j) {
-                    const T* r = s + 2 * i * Wi + 2 * j;
-                    d[i * W + j] = std::max(std::max(r[0], r[1]), std::max(r[Wi], r[Wi + 1]));
-                }
-        });
+        cpu_detail::for_windows(x, y, planes, H, W, [](T a, T b, T c, T d) { return std::max(std::max(a, b), std::max(c, d)); });
     }
     template <class T>
     static void max_pool_backward(const T* x, const T* dy, T* dx, index_t planes, index_t H, index_t W, T beta) {
