@@ -315,15 +315,6 @@ inline bool tiles_in_parallel(index_t count) {
     const int threads = max_threads();
     return threads > 1 && !in_parallel() && count >= 2 * threads;
 }
-template <class F>
-void for_each_tile(index_t count, bool parallel, F&& fn) {
-    if (parallel) {
-#pragma omp parallel for schedule(dynamic, 1)
-        for (index_t t = 0; t < count; ++t) fn(t);
-    } else {
-        for (index_t t = 0; t < count; ++t) fn(t);
-    }
-}
 
 // Writes a GEMM result block `out` (Cout x ld, whole samples side by side) into NCHW y.
 template <class T>
@@ -366,7 +357,7 @@ void conv_forward(const T* x, const T* w, T* y, const ConvGeom& g, T beta) {
         wp = p;
     }
 #endif
-    for_each_tile(tl.count, tiles_in_parallel(tl.count), [&](index_t t) {
+    for_each_task(tl.count, tiles_in_parallel(tl.count), [&](index_t t) {
         const Tile tile = tl.tile(t);
         const index_t len = std::min(tile.len, total - tile.j0);
         T* dst = tl.per_sample ? y + (tile.j0 / hwo) * g.Cout * hwo + tile.j0 % hwo : scratch<T>(1, g.Cout * tile.len);

@@ -66,9 +66,6 @@ void block(const Band& b, const index_t* roff, float* dw, index_t K) {
         for (int r = 0; r < R; ++r) dw[c * K + r] += simd::sum(acc[c][r]);
 }
 
-// Where it beats im2col + GEMM (measured, docs/performance.md): bands of at least 1024 pixels, so
-// that the horizontal sums stay cheap, and at most 128 input channels, above which the GEMM's
-// packed panels reuse the cache better.
 // Copies input rows [iy0, iy0 + count) of every channel of one sample into `band` (channel
 // planes `plane` floats apart, rows `wp` wide), with `pad` zero columns on the left, zeros past the
 // image and zero rows outside it.
@@ -89,6 +86,19 @@ inline void fill_band(const float* x, index_t Cin, index_t H, index_t W, index_t
         }
 }
 
+// Rows of output per band (a task): about 1024 pixels.
+inline index_t band_rows(index_t ho, index_t wo) { return std::clamp<index_t>(1024 / wo, 1, ho); }
+
+// Offsets of the K = Cin k k taps in a band of `plane`-float channel planes with rows `wp` wide.
+inline const index_t* tap_offsets(index_t K, index_t k, index_t plane, index_t wp) {
+    index_t* roff = scratch<index_t>(8, K);
+    for (index_t r = 0; r < K; ++r) roff[r] = (r / (k * k)) * plane + ((r / k) % k) * wp + r % k;
+    return roff;
+}
+
+// Where it beats im2col + GEMM (measured, docs/performance.md): output rows of at least 64 pixels, so
+// that the horizontal sums stay cheap, and at most 128 input channels, above which the GEMM's
+// packed panels reuse the cache better.
 inline bool eligible(index_t stride, index_t cin, index_t wo) { return stride == 1 && wo % V == 0 && wo >= 64 && cin <= 128; }
 
 // acc[co * K + r] += dW over every sample; `partial` holds one Cout x K block per thread.
@@ -96,12 +106,11 @@ inline bool eligible(index_t stride, index_t cin, index_t wo) { return stride ==
 inline void backward_weights(const float* x, const float* dy, index_t N, index_t Cin, index_t H, index_t W, index_t Cout,
                              index_t Ho, index_t Wo, index_t k, index_t p, float* partial, bool parallel) {
     const index_t K = Cin * k * k, wp = Wo + k - 1, hwo = Ho * Wo;
-    const index_t band_rows = std::clamp<index_t>(1024 / Wo, 1, Ho), bands = (Ho + band_rows - 1) / band_rows;
-    const index_t band_h = band_rows + k - 1, plane = band_h * wp;
-    index_t* roff = scratch<index_t>(8, K);
-    for (index_t r = 0; r < K; ++r) roff[r] = (r / (k * k)) * plane + ((r / k) % k) * wp + r % k;
+    const index_t per_band = band_rows(Ho, Wo), bands = (Ho + per_band - 1) / per_band;
+    const index_t plane = (per_band + k - 1) * wp;
+    const index_t* roff = tap_offsets(K, k, plane, wp);
     auto task = [&](index_t t, float* acc) {
-        const index_t n = t / bands, oy0 = (t % bands) * band_rows, rows = std::min(band_rows, Ho - oy0);
+        const index_t n = t / bands, oy0 = (t % bands) * per_band, rows = std::min(per_band, Ho - oy0);
         float* xb = scratch<float>(9, Cin * plane);
         fill_band(x + n * Cin * H * W, Cin, H, W, oy0 - p, rows + k - 1, p, wp, plane, xb);
         const Band b{dy + n * Cout * hwo + oy0 * Wo, hwo, xb, rows, Wo, wp};
@@ -135,14 +144,12 @@ inline constexpr index_t FM = sgemm::MR, FN = sgemm::NR;
 // Lanes of the FN = 2V that a block of an output Wo wide fills: rows wider than V are cut into runs of
 // FN (the last one masked), rows of at most V go two at a time.
 inline double forward_lane_use(index_t wo) { return wo > V ? double(wo) / double((wo + FN - 1) / FN * FN) : 2.0 * double(wo) / FN; }
-// Rows of output per band (a task), and how many input rows it reads.
-inline index_t forward_band_rows(index_t ho, index_t wo) { return std::clamp<index_t>(1024 / wo, 1, ho); }
 // Stride 1 and at least 3/4 of the lanes in use: measured faster than im2col + GEMM at every such
 // PG-GAN and fashion_mnist shape on AVX-512 (docs/performance.md). AVX2's block is half as tall and
 // half as wide, so it reads twice the data per FLOP: there the band of input rows must stay in L2
 // (at most 1 MiB; measured at 32x32 with 512 channels, a 2.4 MiB band: 0.85x of im2col + GEMM).
 inline bool forward_eligible(index_t stride, index_t cin, index_t ho, index_t wo, index_t k) {
-    const double band_bytes = 4.0 * double(cin) * double(forward_band_rows(ho, wo) + k - 1) * double(wo + k - 1);
+    const double band_bytes = 4.0 * double(cin) * double(band_rows(ho, wo) + k - 1) * double(wo + k - 1);
     return stride == 1 && forward_lane_use(wo) >= 0.75 && (simd::registers >= 32 || band_bytes <= 1048576.0);
 }
 
@@ -206,25 +213,14 @@ inline const float* pack_weights(const float* w, index_t Cout, index_t K) {
     return wpk;
 }
 
-template <class Tasks>
-void run_tasks(index_t tasks, bool parallel, Tasks&& task) {
-    if (parallel) {
-#pragma omp parallel for schedule(dynamic, 1)
-        for (index_t t = 0; t < tasks; ++t) task(t);
-    } else {
-        for (index_t t = 0; t < tasks; ++t) task(t);
-    }
-}
-
 // y = conv(x, w) + beta * y for stride 1, any kernel and padding (see forward_eligible).
 inline void forward(const float* x, const float* w, float* y, index_t N, index_t Cin, index_t H, index_t W, index_t Cout,
                     index_t Ho, index_t Wo, index_t k, index_t p, float beta, bool parallel) {
     const index_t K = Cin * k * k, wp = Wo + k - 1, hwo = Ho * Wo, strips = (Cout + FM - 1) / FM;
-    const index_t band_rows = forward_band_rows(Ho, Wo), bands = (Ho + band_rows - 1) / band_rows;
-    const index_t band_h = band_rows + k - 1, plane = band_h * wp;
+    const index_t per_band = band_rows(Ho, Wo), bands = (Ho + per_band - 1) / per_band;
+    const index_t plane = (per_band + k - 1) * wp;
     const float* wpk = pack_weights(w, Cout, K);
-    index_t* roff = scratch<index_t>(8, K);
-    for (index_t r = 0; r < K; ++r) roff[r] = (r / (k * k)) * plane + ((r / k) % k) * wp + r % k;
+    const index_t* roff = tap_offsets(K, k, plane, wp);
     auto block = [&](index_t n, index_t s, const float* xb, const index_t xo[2], const index_t yo[2], const index_t m[2]) {
         const float* ws = wpk + s * K * FM;
         float* ys = y + (n * Cout + s * FM) * hwo;
@@ -234,7 +230,7 @@ inline void forward(const float* x, const float* w, float* y, index_t N, index_t
     };
     auto lanes = [](index_t n) { return std::clamp<index_t>(n, 0, V); };
     auto task = [&](index_t t) {
-        const index_t n = t / bands, oy0 = (t % bands) * band_rows, rows = std::min(band_rows, Ho - oy0);
+        const index_t n = t / bands, oy0 = (t % bands) * per_band, rows = std::min(per_band, Ho - oy0);
         float* xb = scratch<float>(9, Cin * plane);
         fill_band(x + n * Cin * H * W, Cin, H, W, oy0 - p, rows + k - 1, p, wp, plane, xb);
         if (Wo > V) { // runs of FN along each row
@@ -254,7 +250,7 @@ inline void forward(const float* x, const float* w, float* y, index_t N, index_t
             }
         }
     };
-    run_tasks(N * bands, parallel, task);
+    for_each_task(N * bands, parallel, task);
 }
 
 // Direct forward for narrow images: rows of a divisor of V pixels and images of a multiple of V
@@ -313,7 +309,7 @@ inline void forward_small(const float* x, const float* w, float* y, index_t N, i
             }
         }
     };
-    run_tasks((N + per_task - 1) / per_task, parallel, task);
+    for_each_task((N + per_task - 1) / per_task, parallel, task);
 }
 
 } // namespace pgg::cpu_detail::direct

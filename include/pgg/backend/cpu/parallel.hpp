@@ -43,6 +43,18 @@ inline bool in_parallel() {
 #endif
 }
 
+// fn(t) for t in [0, count): on the threads, each taking the next task as it frees up, when
+// `parallel`; else in order on the calling thread.
+template <class F>
+void for_each_task(index_t count, bool parallel, F&& fn) {
+    if (parallel) {
+#pragma omp parallel for schedule(dynamic, 1)
+        for (index_t t = 0; t < count; ++t) fn(t);
+    } else {
+        for (index_t t = 0; t < count; ++t) fn(t);
+    }
+}
+
 // Splits [0, n) into `parts` nearly equal ranges; returns part p as [begin, end).
 inline std::pair<index_t, index_t> split_range(index_t n, int parts, int p) {
     index_t q = n / parts, r = n % parts;

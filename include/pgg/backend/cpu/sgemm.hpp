@@ -7,8 +7,8 @@
 // vectors, MR fills the register file (12 rows = 24 accumulators of the 32 registers of AVX-512 or
 // aarch64, 6 rows = 12 of AVX2's 16), leaving room for the two B vectors and the broadcast of A. It
 // streams a packed MR-wide strip of A and a packed NR-wide strip of B (in L1), and blocks K by 384
-// (powers of two alias in L1 and measured 30% slower) and columns by 1024, so that the packed B block
-// stays in L2 while each strip of A sits in L1.
+// (powers of two alias in L1 and measured 30% slower) and columns by 512, so that the packed B block
+// (KC x 512 floats, 768 KiB) stays in a 1 MiB L2 while each strip of A sits in L1.
 #include "simd.hpp"
 #if PGG_SIMD
 #include <algorithm>
@@ -91,6 +91,17 @@ PGG_INLINE void kernel_gather(index_t kc, const float* __restrict a, const float
         c, ldc, 1.0f, beta);
 }
 
+// kernel() on a block of which only rows x cols (at most MR x NR) lie inside C: a partial block is
+// computed in full into a buffer and its valid part merged.
+PGG_INLINE void kernel_clipped(index_t kc, const float* a, const float* b, float* c, index_t ldc, index_t rows, index_t cols,
+                               float alpha, float beta) {
+    if (rows == MR && cols == NR) return kernel(kc, a, b, c, ldc, alpha, beta);
+    alignas(64) float edge[MR * NR];
+    kernel(kc, a, b, edge, NR, alpha, 0.0f);
+    for (index_t r = 0; r < rows; ++r)
+        for (index_t q = 0; q < cols; ++q) c[r * ldc + q] = edge[r * NR + q] + (beta == 0.0f ? 0.0f : beta * c[r * ldc + q]);
+}
+
 // Packs op(A)[i0 : i0+mc, p0 : p0+kc] as strips of MR rows: dst[strip][p][r], zero-padded.
 inline void pack_a(bool trans, const float* A, index_t lda, index_t i0, index_t mc, index_t p0, index_t kc, float* dst) {
     for (index_t s = 0; s < mc; s += MR) {
@@ -161,7 +172,6 @@ inline void serial(bool ta, bool tb, index_t m, index_t n, index_t k, float alph
                    const float* B, index_t ldb, float beta, float* C, index_t ldc) {
     float* bp = scratch<float>(4, KC * ((std::min(NC, n) + NR - 1) / NR * NR));
     float* ap = scratch<float>(5, KC * ((std::min(MC, m) + MR - 1) / MR * MR));
-    alignas(64) float edge[MR * NR];
     for (index_t jc = 0; jc < n; jc += NC) {
         const index_t nc = std::min(NC, n - jc);
         for (index_t pc = 0; pc < k; pc += KC) {
@@ -173,18 +183,9 @@ inline void serial(bool ta, bool tb, index_t m, index_t n, index_t k, float alph
                 pack_a(ta, A, lda, ic, mc, pc, kc, ap);
                 for (index_t ir = 0; ir < mc; ir += MR) {
                     const index_t rows = std::min(MR, mc - ir);
-                    for (index_t jr = 0; jr < nc; jr += NR) {
-                        const index_t cols = std::min(NR, nc - jr);
-                        float* c = C + (ic + ir) * ldc + jc + jr;
-                        if (rows == MR && cols == NR) {
-                            kernel(kc, ap + ir * kc, bp + jr * kc, c, ldc, alpha, b_beta);
-                        } else { // partial block: compute in full, merge the valid part
-                            kernel(kc, ap + ir * kc, bp + jr * kc, edge, NR, alpha, 0.0f);
-                            for (index_t r = 0; r < rows; ++r)
-                                for (index_t q = 0; q < cols; ++q)
-                                    c[r * ldc + q] = edge[r * NR + q] + (b_beta == 0.0f ? 0.0f : b_beta * c[r * ldc + q]);
-                        }
-                    }
+                    for (index_t jr = 0; jr < nc; jr += NR)
+                        kernel_clipped(kc, ap + ir * kc, bp + jr * kc, C + (ic + ir) * ldc + jc + jr, ldc, rows,
+                                       std::min(NR, nc - jr), alpha, b_beta);
                 }
             }
         }
@@ -215,7 +216,6 @@ PGG_INLINE index_t packed_b_index(index_t k, index_t p, index_t j) { return (j /
 // (a convolution's forward pass), strips of B outside when it is wider (its weight gradient).
 inline void packed(index_t m, index_t n, index_t k, float alpha, const float* Ap, const float* Bp, float beta, float* C,
                    index_t ldc) {
-    alignas(64) float edge[MR * NR];
     const index_t mpad = round_up(m, MR);
     // Wide C (a weight gradient) in column blocks of 256, so that each block of C stays in L2 over all
     // K steps instead of being read from memory again for every K step.
@@ -227,18 +227,8 @@ inline void packed(index_t m, index_t n, index_t k, float alpha, const float* Ap
             const index_t kc = std::min(kb, k - pc);
             const float b_beta = pc == 0 ? beta : 1.0f;
             auto block = [&](index_t ir, index_t jr) {
-                const index_t rows = std::min(MR, m - ir), cols = std::min(NR, n - jr);
-                const float* a = Ap + pc * mpad + ir * kc;
-                const float* b = Bp + jr * k + pc * NR;
-                float* c = C + ir * ldc + jr;
-                if (rows == MR && cols == NR) {
-                    kernel(kc, a, b, c, ldc, alpha, b_beta);
-                } else { // partial block: compute in full, merge the valid part
-                    kernel(kc, a, b, edge, NR, alpha, 0.0f);
-                    for (index_t r = 0; r < rows; ++r)
-                        for (index_t q = 0; q < cols; ++q)
-                            c[r * ldc + q] = edge[r * NR + q] + (b_beta == 0.0f ? 0.0f : b_beta * c[r * ldc + q]);
-                }
+                kernel_clipped(kc, Ap + pc * mpad + ir * kc, Bp + jr * k + pc * NR, C + ir * ldc + jr, ldc, std::min(MR, m - ir),
+                               std::min(NR, n - jr), alpha, b_beta);
             };
             if (n <= m) {
                 for (index_t ir = 0; ir < m; ir += MR)
