@@ -10,6 +10,7 @@ import gzip
 import json
 import math
 import os
+import pickle
 import struct
 import sys
 import zlib
@@ -642,6 +643,21 @@ def csv_seeds():
     }
 
 
+def pickle_seeds(root):
+    sys.path.insert(0, os.path.join(root, "tests", "cxr_pggan"))
+    from official_pickle import official_pickle  # numpy only
+    kw = {"num_channels": 1, "resolution": 8, "label_size": 0, "fmap_base": 16, "fmap_max": 4, "latent_size": 4}
+    return {
+        "official8.pkl": official_pickle(kw),
+        "fading8_p3.pkl": official_pickle(kw, lod=0.5, protocol=3),
+        "unfused_p5.pkl": official_pickle({**kw, "fused_scale": False, "use_wscale": False}, protocol=5),
+        "rgb4.pkl": official_pickle({**kw, "resolution": 4, "num_channels": 3}, protocol=4),
+        "labels.pkl": official_pickle({**kw, "label_size": 2}),
+        "plain.pkl": pickle.dumps({"a": [1, 2.5, "x", b"y", None, True, (1 << 40, -3)], "b": np.arange(6, dtype=np.float64).reshape(2, 3)}, protocol=4),
+        "fortran.pkl": pickle.dumps(np.asfortranarray(np.arange(6, dtype=">i4").reshape(2, 3)), protocol=4),
+    }
+
+
 def main():
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(root, "build", "fuzz", "corpus")
@@ -656,6 +672,7 @@ def main():
         "fuzz_config": config_seeds(root),
         "fuzz_config_set": config_set_seeds(),
         "fuzz_csv": csv_seeds(),
+        "fuzz_pickle": pickle_seeds(root),
     }
     for harness, files in seeds.items():
         d = os.path.join(out, harness)

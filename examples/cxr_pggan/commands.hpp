@@ -9,5 +9,6 @@ void add_split_command(CLI::App& app);    // split.cpp
 void add_train_command(CLI::App& app);    // train.cpp
 void add_generate_command(CLI::App& app); // generate.cpp
 void add_evaluate_command(CLI::App& app); // evaluate.cpp
+void add_import_command(CLI::App& app);   // import_official.cpp
 
 } // namespace pggan
