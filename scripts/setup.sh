@@ -13,6 +13,7 @@ packages=(
   zlib1g-dev             # gzipped IDX files (MNIST, Fashion-MNIST)
   libcli11-dev           # command lines of the examples
   libdcmtk-dev           # DICOM input (optional for pgg, used by cxr_pggan and the tests)
+  libopenmpi-dev openmpi-bin # data-parallel training across processes and machines (mpirun; optional for pgg)
   catch2                 # tests
   libbenchmark-dev       # benchmarks
   clang-14 libclang-rt-14-dev # libFuzzer and the sanitizers' runtimes (scripts/fuzz.sh)

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include <pgg/dist/gradients.hpp>
 #include <pgg/pgg.hpp>
 
 namespace cxr_classifier {
@@ -31,6 +32,9 @@ public:
     virtual const pgg::Tensor<float>& features(const pgg::Tensor<float>& x) = 0;
     virtual int feature_count() const = 0;
     virtual void use_optimizer(const OptimizerOptions& o) = 0;
+    // Data parallelism: the gradients of the last backward, times `scale` (this process's share of the
+    // minibatch; 0: it had no samples), summed over the processes.
+    virtual void sum_gradients(pgg::dist::Reducer& reduce, float scale) = 0;
     // One optimiser step at learning rate lr; false (and nothing changed) when a gradient was not finite.
     virtual bool step(double lr) = 0;
     virtual long skipped() const = 0;

@@ -31,6 +31,10 @@ public:
                                  pgg::nn::parameters(net), pgg::optim::SgdOptions{.momentum = o.momentum, .weight_decay = o.weight_decay});
         else adam_ = std::make_unique<pgg::optim::Adam<float, Dev>>(pgg::nn::parameters(net));
     }
+    void sum_gradients(pgg::dist::Reducer& reduce, float scale) override {
+        if (params_.empty()) params_ = pgg::nn::parameters(net);
+        pgg::dist::sum_gradients(params_, reduce, scale, flat_);
+    }
     bool step(double lr) override {
         if (sgd_) {
             sgd_->set_lr(lr);
@@ -67,6 +71,8 @@ private:
     std::unique_ptr<pgg::optim::SGD<float, Dev>> sgd_;
     DevTensor x_, dy_;                    // device copies of the inputs (GPU only)
     DevTensor input_;                     // the scaled images
+    pgg::optim::ParameterList<float, Dev> params_; // data parallelism: the gradients summed
+    DevTensor flat_;                               // over the processes, in one buffer
     pgg::Tensor<float> logits_, features_; // host copies of the outputs (GPU only)
 };
 

@@ -7,12 +7,18 @@
 //   validation.json and validation_roc.png (the best model on the validation split).
 // Synthetic images only ever train: they are never in validation. The batch order and augmentation of
 // epoch e are functions of (seed, e, position), so `--resume RUN` continues exactly where the run stopped.
+// Under mpirun the processes share every minibatch (docs/distributed.md): each trains on its part, the
+// gradients are summed, process 0 writes the run folder.
+#include <omp.h>
+
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+
+#include <pgg/dist/communicator.hpp>
 
 #include "../common/augment.hpp"
 #include "commands.hpp"
@@ -104,20 +110,23 @@ public:
         pgg::Generator init(o_.seed, 0x1417);
         model_->reset_parameters(init);
         model_->use_optimizer(o_.optimizer);
+        PGG_CHECK(o_.device == "cpu" || world_.size() == 1, "--device ", o_.device, ": data-parallel training runs on the CPU (",
+                  world_.size(), " processes)");
+        if (world_.size() > 1 && !std::getenv("OMP_NUM_THREADS")) omp_set_num_threads(world_.threads_per_process());
         if (resuming) load(o_.out + "/last.safetensors");
-        else start_folder();
+        else if (world_.is_root()) start_folder();
+        world_.barrier(); // the folder exists before anyone goes on
         const long batches = long((items_.size() + std::size_t(o_.batch) - 1) / std::size_t(o_.batch));
         total_steps_ = long(o_.epochs) * batches;
         log(std::string(resuming ? "resumed" : "started") + ": " + describe_data() + "; " + std::to_string(o_.size) + "x" +
             std::to_string(o_.size) + " ResNet, " + std::to_string(model_->parameter_count()) + " parameters; augmentation " +
             o_.augment + "; epoch " + std::to_string(epoch_ + 1) + " of " + std::to_string(o_.epochs));
         for (; epoch_ < o_.epochs; ++epoch_, batch_ = 0, loss_sum_ = 0, loss_count_ = 0) {
-            if (!train_epoch(batches)) {
+            if (const int signal = train_epoch(batches)) {
                 save(o_.out + "/last.safetensors", epoch_, batch_, NAN);
                 log("interrupted in epoch " + std::to_string(epoch_ + 1) + " at batch " + std::to_string(batch_) +
                     "; saved last.safetensors; continue with: cxr_classifier train --resume " + o_.out);
-                throw pgg::interrupted_error("interrupted by signal " + std::to_string(pgg::interrupted()) + " (state saved)",
-                                             pgg::interrupted());
+                throw pgg::interrupted_error("interrupted by signal " + std::to_string(signal) + " (state saved)", signal);
             }
             validate();
         }
@@ -167,6 +176,7 @@ private:
     }
 
     void log(const std::string& line) {
+        if (!world_.is_root()) return;
         std::printf("%s\n", line.c_str());
         std::fflush(stdout);
         pgg::app::append_line(o_.out + "/log.txt", line);
@@ -181,8 +191,9 @@ private:
         pgg::io::write_file_atomic(o_.out + "/validation.txt", names.str());
     }
 
-    // One epoch from batch_ on; false when interrupted (state as of the last finished batch).
-    bool train_epoch(long batches) {
+    // One epoch from batch_ on; the signal number when interrupted (state as of the last finished batch),
+    // else 0. With several processes each takes its part of every minibatch, and all stop at one batch.
+    int train_epoch(long batches) {
         const index_t S = o_.size, n = index_t(items_.size());
         pgg::Generator order_gen(o_.seed, 0x0de0000 + std::uint64_t(epoch_));
         const std::vector<index_t> order = pgg::random_permutation(n, order_gen);
@@ -193,26 +204,38 @@ private:
         const auto start = std::chrono::steady_clock::now();
         Tensor<float> x, grad;
         std::vector<int> labels;
+        const int P = world_.size(), rank = world_.rank();
         for (; batch_ < batches; ++batch_) {
-            if (pgg::interrupted()) return false;
+            double signal = pgg::interrupted();
+            world_.max(&signal, 1);
+            if (signal != 0) return int(signal);
             const index_t b0 = index_t(batch_) * o_.batch, nb = std::min(o_.batch, n - b0);
-            x.resize_({nb, 1, S, S});
-            labels.resize(std::size_t(nb));
+            const index_t lo = b0 + nb * rank / P, m = b0 + nb * (rank + 1) / P - lo; // this process's samples
+            x.resize_({m, 1, S, S});
+            labels.resize(std::size_t(m));
 #pragma omp parallel for
-            for (index_t i = 0; i < nb; ++i) {
-                const std::size_t k = std::size_t(order[std::size_t(b0 + i)]);
+            for (index_t i = 0; i < m; ++i) {
+                const std::size_t k = std::size_t(order[std::size_t(lo + i)]);
                 float* xi = x.data() + i * S * S;
                 if (o_.traditional()) {
                     pgg::Generator g = aug_gen;
-                    g.offset = std::uint64_t(b0 + i) * 2; // two blocks per sample
+                    g.offset = std::uint64_t(lo + i) * 2; // two blocks per sample
                     pgg::app::augment(items_[k]->data(), nullptr, S, o_.aug, g, xi);
                 } else {
                     std::copy_n(items_[k]->data(), S * S, xi);
                 }
                 labels[std::size_t(i)] = item_labels_[k];
             }
-            const double loss = weighted_bce(model_->forward(x), labels, weights_, grad);
-            model_->backward(grad);
+            double loss = 0;
+            if (m > 0) {
+                loss = weighted_bce(model_->forward(x), labels, weights_, grad);
+                model_->backward(grad);
+            }
+            if (P > 1) { // the minibatch's mean loss and gradient: each part weighted by its size
+                model_->sum_gradients(world_, float(double(m) / double(nb)));
+                loss *= double(m) / double(nb);
+                world_.sum(&loss, 1);
+            }
             lr_ = schedule(long(epoch_) * batches + batch_);
             model_->step(lr_); // skips (and counts) a step whose gradients are not finite
             if (std::isfinite(loss)) loss_sum_ += loss * double(nb), loss_count_ += double(nb);
@@ -220,7 +243,7 @@ private:
         }
         progress.finish();
         seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        return true;
+        return 0;
     }
 
     std::vector<double> validation_probabilities() {
@@ -255,6 +278,7 @@ private:
     // The best model's scores on the validation split, at the threshold chosen there.
     void finish() {
         PGG_CHECK(best_auc_ >= 0, o_.out, ": no epoch gave a finite validation AUC (diverged?); see log.txt");
+        if (!world_.is_root()) return; // process 0 scores and writes
         LoadedModel best = load_checkpoint(o_.out + "/best.safetensors", o_.device);
         model_ = std::move(best.model);
         const std::vector<double> p = validation_probabilities();
@@ -269,6 +293,7 @@ private:
     }
 
     void write_metrics() {
+        if (!world_.is_root()) return;
         std::ostringstream csv;
         csv << "epoch,train_loss,val_loss,val_auc,lr,seconds\n";
         std::vector<double> x, tl, vl, va;
@@ -289,6 +314,7 @@ private:
     }
 
     void save(const std::string& path, int epoch, long batch, double threshold) {
+        if (!world_.is_root()) return;
         pgg::io::SafetensorsWriter w;
         model_->save(w);
         model_->save_optimizer(w);
@@ -328,6 +354,7 @@ private:
     }
 
     TrainOptions o_;
+    pgg::dist::Communicator& world_ = pgg::dist::Communicator::world();
     Labelled real_;
     Split split_;
     std::vector<Tensor<float>> synthetic_[2];

@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include <pgg/dist/gradients.hpp>
 #include <pgg/pgg.hpp>
 
 #include "param_store.hpp"
@@ -21,6 +22,11 @@ struct StepOptions {
     double norm_scale = 1;    // WGAN-GP: 2^floor(lod)
     double lambda = 10, drift = 1e-3;
     double G_smoothing = 0.999;
+    // Data parallelism (docs/distributed.md): this process holds its share of a minibatch of
+    // `global_minibatch` samples, and `reduce` sums the gradients and statistics over the processes
+    // (nullptr: this process holds the whole minibatch).
+    pgg::dist::Reducer* reduce = nullptr;
+    pgg::index_t global_minibatch = 0;
 };
 
 // What one minibatch (a D step and a G step) reports.

@@ -123,7 +123,8 @@ private:
         PGG_CHECK(host_reals.rank() == 4 && host_reals.c() == C && host_reals.h() == R && host_reals.w() == R, "stage ", R,
                   "x", R, ": reals have shape ", host_reals.shape());
         const Tensor& reals = pgg::on_device(host_reals, reals_);
-        const index_t N = reals.n();
+        const index_t N = reals.n(), NG = o.reduce ? o.global_minibatch : N;
+        PGG_CHECK(NG >= N, "stage: a share of ", N, " samples of a minibatch of ", NG);
         const index_t chunks = o.max_per_device > 0 ? (N + o.max_per_device - 1) / o.max_per_device : 1;
         auto chunk = [&](index_t k) { return std::pair{N * k / chunks, N * (k + 1) / chunks}; };
         const pgg::nn::WganGpOptions gp{.lambda = o.lambda, .drift = o.drift, .norm_scale = o.norm_scale};
@@ -147,6 +148,14 @@ private:
         }
         if (chunks > 1)
             for (std::size_t i = 0; i < dp_.size(); ++i) dp_[i].grad.copy_(d_acc_[i]);
+        if (o.reduce) { // this share's mean, weighted by its part of the minibatch, summed over the processes
+            const double share = double(N) / double(NG);
+            pgg::dist::sum_gradients(dp_, *o.reduce, float(share), flat_);
+            double parts[] = {st.d.loss, st.d.d_real, st.d.d_fake, st.d.penalty, st.d.drift, st.d.grad_norm};
+            for (double& v : parts) v *= share;
+            o.reduce->sum(parts, std::size(parts));
+            st.d = {parts[0], parts[1], parts[2], parts[3], parts[4], parts[5]};
+        }
         st.d_applied = adam_d_.step();
 
         // G step: loss -mean D(G(z)) on fresh latents; G's gradients add up over the chunks.
@@ -155,12 +164,16 @@ private:
             const auto [b0, b1] = chunk(k);
             const Tensor& fake = g_.forward(z_.slice(b0, b1));
             const Tensor& score = d_.forward(fake);
-            st.g_loss -= double(pgg::sum(score)) / double(N);
-            seed_.resize_(score.shape()).fill(-1.0f / float(N));
+            st.g_loss -= double(pgg::sum(score)) / double(NG);
+            seed_.resize_(score.shape()).fill(-1.0f / float(NG));
             dfake_.resize_(fake.shape()); // chunks may differ in size
             dz_.resize_({b1 - b0, W::latent_size});
             d_.backward(seed_, dfake_, pgg::nn::Accumulate{.input = false, .param_grads = false}); // only d score / d image
             g_.backward(dfake_, dz_, pgg::nn::Accumulate{false, k > 0});
+        }
+        if (o.reduce) {
+            pgg::dist::sum_gradients(gp_, *o.reduce, 1.0f, flat_);
+            o.reduce->sum(&st.g_loss, 1);
         }
         st.g_applied = adam_g_.step();
         ema_.update(o.G_smoothing);
@@ -201,6 +214,7 @@ private:
     pgg::optim::ExponentialMovingAverage<float, Dev> ema_;
     // Kept from step to step, so that a step allocates nothing after the first (with equal chunks).
     Tensor z_, seed_, dfake_, dz_, reals_, z_in_, mixing_; // reals_, z_in_, mixing_: device copies of host inputs (GPU only)
+    Tensor flat_;                                          // the gradients summed over the processes
     pgg::nn::WganGpBuffers<float, Dev> gp_buffers_;
     std::vector<Tensor> d_acc_;
 };

@@ -11,6 +11,8 @@
 #include <fstream>
 #include <regex>
 
+#include <pgg/dist/communicator.hpp>
+
 #include "../common/files.hpp"
 #include "commands.hpp"
 #include "config.hpp"
@@ -80,6 +82,27 @@ std::string latest_snapshot(const std::string& dir) {
     return best;
 }
 
+// The samples of a minibatch of n that process `rank` of `size` trains on, in the order its networks
+// see them: whole minibatch-stddev groups (group m of M = n / G holds samples m, m + M, m + 2M, ...,
+// kernels/stddev.hpp), laid out as one process's batch of those groups, so that D computes for every
+// sample what one process with the whole minibatch would (docs/distributed.md). One process: 0..n-1.
+std::vector<index_t> share_of(index_t n, int rank, int size) {
+    const index_t G = std::min<index_t>(4, n), M = n / G, m0 = M * rank / size, m1 = M * (rank + 1) / size;
+    std::vector<index_t> out;
+    for (index_t j = 0; j < G; ++j)
+        for (index_t m = m0; m < m1; ++m) out.push_back(m + M * j);
+    return out;
+}
+
+// Rows `rows` of x (N, ...) into out (rows.size(), ...).
+void gather_rows(const Tensor<float>& x, const std::vector<index_t>& rows, Tensor<float>& out) {
+    std::vector<index_t> dims{index_t(rows.size())};
+    for (int d = 1; d < x.rank(); ++d) dims.push_back(x.size(d));
+    out.resize_(pgg::Shape::from_range(dims.begin(), dims.end()));
+    const index_t row = x.numel() / std::max<index_t>(1, x.size(0));
+    for (std::size_t i = 0; i < rows.size(); ++i) std::copy_n(x.data() + rows[i] * row, row, out.data() + index_t(i) * row);
+}
+
 // Images in [-1, 1] at resolution r, enlarged (nearest) to `cell` and tiled gw x gh.
 Tensor<std::uint8_t> image_grid(const Tensor<float>& images, index_t cell, index_t gw) {
     Tensor<float> x = images;
@@ -125,7 +148,9 @@ private:
         if (o_.threads >= 0) cfg_.threads = o_.threads;
         if (!o_.desc.empty()) cfg_.desc = o_.desc;
         validate(cfg_, "config");
+        if (cfg_.threads == 0 && world_.size() > 1) cfg_.threads = world_.threads_per_process();
         if (cfg_.threads > 0) omp_set_num_threads(cfg_.threads);
+        if (world_.size() > 1) check_shares();
 
         PGG_CHECK(!o_.data.empty(), "--data DATASET is required (make one with `cxr_pggan dataset create_from_images`)");
         ds_ = std::make_unique<pgg::io::Dataset>(o_.data);
@@ -145,12 +170,17 @@ private:
             require_stage(cfg_.fmap_base, cfg_.fmap_max, cfg_.latent_size, r, C_, o_.device);
         if (o_.device != "cpu") // a missing or unusable GPU fails here, before the run folder exists
             create_stage(cfg_.fmap_base, cfg_.fmap_max, cfg_.latent_size, 4, C_, adam_settings(), o_.device);
+        PGG_CHECK(o_.device == "cpu" || world_.size() == 1, "--device ", o_.device, ": data-parallel training runs on the CPU (",
+                  world_.size(), " processes)");
 
-        dir_ = continue_dir ? o_.resume : new_run_dir(o_.results, cfg_.desc);
+        // process 0 writes the run folder; the others only train
+        if (world_.is_root()) dir_ = continue_dir ? o_.resume : new_run_dir(o_.results, cfg_.desc);
+        world_.broadcast(dir_);
         nlohmann::json config_file = to_json(cfg_);
         config_file["_data"] = fs::absolute(o_.data).string();
         config_file["_resumed_from"] = snapshot;
-        pgg::io::write_file_atomic(dir_ + "/config.json", config_file.dump(2) + "\n");
+        config_file["_processes"] = world_.size();
+        if (world_.is_root()) pgg::io::write_file_atomic(dir_ + "/config.json", config_file.dump(2) + "\n");
 
         // image grids: official sizes (about 1920x1080 pixels), at most 16x16 images
         gw_ = cfg_.grid_width > 0 ? cfg_.grid_width : std::clamp(1920 / R_, 3, 16);
@@ -159,7 +189,7 @@ private:
         pgg::Generator grid_gen(cfg_.seed, 4);
         pgg::fill_normal(grid_z_, grid_gen);
         cell_ = std::min(R_, 128);
-        if (!continue_dir || !fs::exists(dir_ + "/reals.png")) {
+        if (world_.is_root() && (!continue_dir || !fs::exists(dir_ + "/reals.png"))) {
             Tensor<float> reals;
             pgg::Generator g(cfg_.seed, 5);
             ds_->minibatch(g, index_t(gw_) * gh_, 0.0, reals);
@@ -168,8 +198,10 @@ private:
         log_ = dir_ + "/log.txt";
         say("cxr_pggan train: " + o_.data + " (" + std::to_string(ds_->size()) + " images, " + std::to_string(R_) + "x" +
             std::to_string(R_) + ", " + std::to_string(C_) + " channel(s)) -> " + dir_);
+        if (world_.size() > 1)
+            say(std::to_string(world_.size()) + " processes (MPI), " + std::to_string(cfg_.threads) + " thread(s) each, sharing every minibatch");
         if (!snapshot.empty()) say("resumed from " + snapshot + " at kimg " + fixed(double(st_.cur_nimg) / 1000, 1));
-        if (continue_dir) remove_leftovers();
+        if (continue_dir && world_.is_root()) remove_leftovers();
         if (plot_.empty()) plot_.load(dir_ + "/metrics.jsonl");
     }
 
@@ -186,6 +218,18 @@ private:
         }
     }
 
+    // Every minibatch of the schedule splits into whole minibatch-stddev groups of 4, equally.
+    void check_shares() const {
+        const int P = world_.size();
+        for (int r = cfg_.lod_initial_resolution; r <= R_; r *= 2) {
+            const auto it = cfg_.minibatch.find(r);
+            const int n = it == cfg_.minibatch.end() ? cfg_.minibatch_base : it->second;
+            PGG_CHECK(n % (4 * P) == 0, "minibatch ", n, " at ", r, "x", r, " does not split into ", P,
+                      " equal shares of whole minibatch-stddev groups (4 samples): with ", P,
+                      " processes every minibatch must be a multiple of ", 4 * P);
+        }
+    }
+
     AdamSettings adam_settings() const { return {cfg_.adam_beta1, cfg_.adam_beta2, cfg_.adam_epsilon}; }
 
     static std::string fixed(double v, int digits) {
@@ -195,6 +239,7 @@ private:
     }
 
     void say(const std::string& line) {
+        if (!world_.is_root()) return;
         clear_progress();
         std::printf("%s\n", line.c_str());
         std::fflush(stdout);
@@ -226,6 +271,7 @@ private:
     }
 
     void write_snapshot_to(const std::string& path, const Schedule& s) {
+        if (!world_.is_root()) return;
         info_.config = cfg_;
         info_.state = st_;
         info_.channels = C_;
@@ -237,6 +283,7 @@ private:
     }
 
     void write_fakes(long nimg) {
+        if (!world_.is_root()) return;
         Tensor<float> images;
         stage_->generate(grid_z_, images);
         char b[64];
@@ -276,8 +323,7 @@ private:
                                    .drift = cfg_.wgan_drift,
                                    .G_smoothing = cfg_.G_smoothing};
             for (int rep = 0; rep < cfg_.minibatch_repeats; ++rep) {
-                ds_->minibatch(st_.reals, s.minibatch, s.lod, reals_);
-                const StepStats r = stage_->train_minibatch(reals_, st_.latents, st_.mixing, step);
+                const StepStats r = train_minibatch(s, step);
                 st_.cur_nimg += s.minibatch;
                 st_.skipped_d += !r.d_applied;
                 st_.skipped_g += !r.g_applied;
@@ -287,11 +333,14 @@ private:
             st_.train_time = time_before + session;
             done = st_.cur_nimg >= total_nimg;
             show_progress(s, total_nimg, session);
-            const bool stop = pgg::interrupted() != 0;
+            double signal = pgg::interrupted();
+            world_.max(&signal, 1); // every process stops at the same step
+            const bool stop = signal != 0;
             if (st_.cur_nimg >= st_.tick_start_nimg + long(s.tick_kimg * 1000) || done) {
                 const auto t0 = clock_type::now();
                 const double tick_time = std::chrono::duration<double>(t0 - tick_start).count();
                 ++st_.cur_tick;
+                check_same_parameters();
                 report_tick(s, sums, tick_time, maintenance);
                 st_.tick_start_nimg = st_.cur_nimg;
                 sums = Sums();
@@ -303,17 +352,59 @@ private:
             if (stop && !done) {
                 const std::string path = snapshot_name(st_.cur_nimg);
                 write_snapshot_to(path, s);
-                const std::string note = "interrupted (signal " + std::to_string(pgg::interrupted()) + ") at kimg " +
+                const std::string note = "interrupted (signal " + std::to_string(int(signal)) + ") at kimg " +
                                          fixed(double(st_.cur_nimg) / 1000, 1) + "; snapshot " + path +
                                          "; continue with: cxr_pggan train --resume " + dir_;
                 say(note);
-                throw pgg::interrupted_error(note, pgg::interrupted());
+                throw pgg::interrupted_error(note, int(signal));
             }
         }
         write_snapshot_to(dir_ + "/network-final.safetensors", s);
-        pgg::io::write_file_atomic(dir_ + "/_finished.txt", "kimg " + fixed(double(st_.cur_nimg) / 1000, 1) + "\n");
+        if (world_.is_root())
+            pgg::io::write_file_atomic(dir_ + "/_finished.txt", "kimg " + fixed(double(st_.cur_nimg) / 1000, 1) + "\n");
         say("done: " + dir_ + "/network-final.safetensors (" + pgg::format_duration(st_.train_time) + " of training; skipped steps: D " +
             std::to_string(st_.skipped_d) + ", G " + std::to_string(st_.skipped_g) + ")");
+    }
+
+    // One minibatch: the random draws of the whole minibatch, the same in every process and however many
+    // there are, then this process's share of them (all of them in one process).
+    StepStats train_minibatch(const Schedule& s, StepOptions o) {
+        const index_t n = s.minibatch, L = cfg_.latent_size;
+        const std::vector<index_t> drawn = ds_->draw_indices(st_.reals, n);
+        z_d_.resize_({n, L});
+        pgg::fill_normal(z_d_, st_.latents);
+        mixing_.resize_({n});
+        pgg::fill_uniform(mixing_, st_.mixing);
+        z_g_.resize_({n, L});
+        pgg::fill_normal(z_g_, st_.latents);
+        const std::vector<index_t> mine = share_of(n, world_.rank(), world_.size());
+        std::vector<index_t> images(mine.size());
+        for (std::size_t i = 0; i < mine.size(); ++i) images[i] = drawn[std::size_t(mine[i])];
+        ds_->read_minibatch(images, s.lod, reals_);
+        gather_rows(z_d_, mine, in_.z_d);
+        gather_rows(z_g_, mine, in_.z_g);
+        gather_rows(mixing_, mine, in_.mixing);
+        if (world_.size() > 1) o.reduce = &world_, o.global_minibatch = n;
+        return stage_->train_minibatch(reals_, in_, o);
+    }
+
+    // Every process must hold the same networks: a hash of G, Gs and D compared at each tick.
+    void check_same_parameters() {
+        if (world_.size() == 1) return;
+        stage_->save(stores_);
+        std::uint64_t h = 1469598103934665603ull; // FNV-1a over names and values
+        auto mix = [&](const void* p, std::size_t n) {
+            for (std::size_t i = 0; i < n; ++i) h = (h ^ static_cast<const unsigned char*>(p)[i]) * 1099511628211ull;
+        };
+        for (const ParamStore* store : {&stores_.G, &stores_.Gs, &stores_.D})
+            for (const auto& [name, t] : *store) {
+                mix(name.data(), name.size());
+                mix(t.data(), std::size_t(t.numel()) * sizeof(float));
+            }
+        const std::vector<std::uint64_t> all = world_.gather(h);
+        for (std::size_t r = 1; r < all.size(); ++r)
+            PGG_CHECK(all[r] == all[0], "process ", r, "'s networks differ from process 0's at kimg ", fixed(double(st_.cur_nimg) / 1000, 1),
+                      ": the processes no longer train one model");
     }
 
     struct Sums {
@@ -330,7 +421,7 @@ private:
     };
 
     void show_progress(const Schedule& s, long total_nimg, double session) {
-        if (!isatty(fileno(stderr))) return;
+        if (!world_.is_root() || !isatty(fileno(stderr))) return;
         const double rate = double(st_.cur_nimg - session_nimg_) / std::max(session, 1e-9);
         std::fprintf(stderr, "\r%dx%d  lod %.2f  kimg %.1f/%.1f  %.1f img/s  ETA %s at this rate\033[K", s.resolution, s.resolution,
                      s.lod, double(st_.cur_nimg) / 1000, double(total_nimg) / 1000, rate,
@@ -340,6 +431,7 @@ private:
     }
 
     void report_tick(const Schedule& s, const Sums& m, double tick_time, double maintenance) {
+        if (!world_.is_root()) return;
         const double tick_kimg = double(st_.cur_nimg - st_.tick_start_nimg) / 1000;
         const double n = std::max(m.n, 1.0);
         char line[512];
@@ -371,6 +463,7 @@ private:
     }
 
     TrainOptions o_;
+    pgg::dist::Communicator& world_ = pgg::dist::Communicator::world();
     TrainConfig cfg_;
     TrainState st_;
     SnapshotInfo info_;
@@ -379,7 +472,8 @@ private:
     std::unique_ptr<StageBase> stage_;
     int R_ = 4, C_ = 1, gw_ = 4, gh_ = 4, cell_ = 4;
     std::string dir_, log_;
-    Tensor<float> grid_z_, reals_;
+    Tensor<float> grid_z_, reals_, z_d_, z_g_, mixing_;
+    StepInputs in_;
     MetricsPlot plot_;
     bool progress_shown_ = false;
     long session_nimg_ = 0;

@@ -177,18 +177,31 @@ public:
     // read at resolution R / 2^floor(lod), faded towards upsample(avgpool(x)) by lod - floor(lod),
     // mapped to [-1, 1]. Indices are drawn uniformly from `gen`.
     void minibatch(Generator& gen, index_t batch, double lod, Tensor<float>& out, std::vector<index_t>* indices = nullptr) const {
+        const std::vector<index_t> drawn = draw_indices(gen, batch);
+        if (indices) indices->insert(indices->end(), drawn.begin(), drawn.end());
+        read_minibatch(drawn, lod, out);
+    }
+    // The indices minibatch() draws: each uniform over the images. Data-parallel training draws the
+    // whole minibatch's in every process and reads its own share.
+    std::vector<index_t> draw_indices(Generator& gen, index_t batch) const {
+        Tensor<double> u({batch});
+        fill_uniform(u, gen);
+        std::vector<index_t> out(static_cast<std::size_t>(batch));
+        for (index_t b = 0; b < batch; ++b) out[std::size_t(b)] = std::min(count_ - 1, index_t(u.data()[b] * double(count_)));
+        return out;
+    }
+    // The images `indices`, as minibatch() makes them.
+    void read_minibatch(const std::vector<index_t>& indices, double lod, Tensor<float>& out) const {
         const double max_lod = std::log2(double(res_)) - 2;
         PGG_CHECK(lod >= 0 && lod <= max_lod, dir_, ": level of detail ", lod, " is outside [0, ", max_lod, "]");
         const int lo = int(std::floor(lod));
-        const index_t r = res_ >> lo;
+        const index_t r = res_ >> lo, batch = index_t(indices.size());
         const auto& map = level(r);
         out.resize_({batch, channels_, r, r});
-        Tensor<double> u({batch});
-        fill_uniform(u, gen);
         const index_t rec = index_t(channels_) * r * r;
         for (index_t b = 0; b < batch; ++b) {
-            const index_t i = std::min(count_ - 1, index_t(u.data()[b] * double(count_)));
-            if (indices) indices->push_back(i);
+            const index_t i = indices[std::size_t(b)];
+            PGG_CHECK(i >= 0 && i < count_, dir_, ": image ", i, " outside [0, ", count_, ")");
             const std::uint8_t* src = map.data() + i * rec;
             for (index_t q = 0; q < rec; ++q) out.data()[b * rec + q] = float(src[q]) * (1.0f / 127.5f) - 1.0f;
         }

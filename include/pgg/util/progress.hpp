@@ -29,8 +29,11 @@ public:
     using clock = std::chrono::steady_clock;
 
     Progress(std::string label, long total, std::FILE* out = stderr)
-        : label_(std::move(label)), total_(total), out_(out), tty_(::isatty(::fileno(out))), start_(clock::now()),
-          last_(start_) {}
+        : label_(std::move(label)), total_(total), out_(muted() ? nullptr : out), tty_(out_ && ::isatty(::fileno(out_))),
+          start_(clock::now()), last_(start_) {}
+    // Every Progress made afterwards shows nothing: the processes of a data-parallel run other than
+    // the first, which would print the same lines again.
+    static void mute(bool m) { muted() = m; }
     ~Progress() { finish(); }
 
     // Adds `n` finished items.
@@ -48,6 +51,7 @@ public:
         std::lock_guard lock(mutex_);
         if (finished_) return;
         finished_ = true;
+        if (!out_) return;
         if (tty_ || printed_ != done_) print(done_); // a log already has the last line
 
         if (tty_) std::fputc('\n', out_);
@@ -58,7 +62,7 @@ private:
     void report(long done) {
         const auto now = clock::now();
         std::unique_lock lock(mutex_, std::try_to_lock);
-        if (!lock || finished_) return; // another thread is printing; skip this one
+        if (!lock || finished_ || !out_) return; // another thread is printing; skip this one
         const double since = std::chrono::duration<double>(now - last_).count();
         bool show;
         if (tty_) {
@@ -84,6 +88,11 @@ private:
         std::fprintf(out_, "%s%s [%s] %ld/%ld  %.1f/s  %s%s", tty_ ? "\r" : "", label_.c_str(), bar.c_str(), done, total_, rate,
                      eta.c_str(), tty_ ? "\033[K" : "\n");
         std::fflush(out_);
+    }
+
+    static std::atomic<bool>& muted() {
+        static std::atomic<bool> m{false};
+        return m;
     }
 
     std::string label_;
