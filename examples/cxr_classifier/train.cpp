@@ -204,13 +204,14 @@ private:
         const auto start = std::chrono::steady_clock::now();
         Tensor<float> x, grad;
         std::vector<int> labels;
-        const int P = world_.size(), rank = world_.rank();
+        const int P = world_.size();
         for (; batch_ < batches; ++batch_) {
             double signal = pgg::interrupted();
             world_.max(&signal, 1);
             if (signal != 0) return int(signal);
             const index_t b0 = index_t(batch_) * o_.batch, nb = std::min(o_.batch, n - b0);
-            const index_t lo = b0 + nb * rank / P, m = b0 + nb * (rank + 1) / P - lo; // this process's samples
+            const auto [share, m] = world_.part(nb); // this process's samples: b0 + share, ...
+            const index_t lo = b0 + share;
             x.resize_({m, 1, S, S});
             labels.resize(std::size_t(m));
 #pragma omp parallel for

@@ -82,15 +82,16 @@ std::string latest_snapshot(const std::string& dir) {
     return best;
 }
 
-// The samples of a minibatch of n that process `rank` of `size` trains on, in the order its networks
+// The samples of a minibatch of n that this process trains on, in the order its networks
 // see them: whole minibatch-stddev groups (group m of M = n / G holds samples m, m + M, m + 2M, ...,
 // kernels/stddev.hpp), laid out as one process's batch of those groups, so that D computes for every
 // sample what one process with the whole minibatch would (docs/distributed.md). One process: 0..n-1.
-std::vector<index_t> share_of(index_t n, int rank, int size) {
-    const index_t G = std::min<index_t>(4, n), M = n / G, m0 = M * rank / size, m1 = M * (rank + 1) / size;
+std::vector<index_t> share_of(index_t n, const pgg::dist::Communicator& world) {
+    const index_t G = std::min<index_t>(4, n), M = n / G;
+    const auto [m0, groups] = world.part(M);
     std::vector<index_t> out;
     for (index_t j = 0; j < G; ++j)
-        for (index_t m = m0; m < m1; ++m) out.push_back(m + M * j);
+        for (index_t m = m0; m < m0 + groups; ++m) out.push_back(m + M * j);
     return out;
 }
 
@@ -377,7 +378,7 @@ private:
         pgg::fill_uniform(mixing_, st_.mixing);
         z_g_.resize_({n, L});
         pgg::fill_normal(z_g_, st_.latents);
-        const std::vector<index_t> mine = share_of(n, world_.rank(), world_.size());
+        const std::vector<index_t> mine = share_of(n, world_);
         std::vector<index_t> images(mine.size());
         for (std::size_t i = 0; i < mine.size(); ++i) images[i] = drawn[std::size_t(mine[i])];
         ds_->read_minibatch(images, s.lod, reals_);

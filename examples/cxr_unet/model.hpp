@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include <pgg/dist/gradients.hpp>
 #include <pgg/pgg.hpp>
 
 namespace cxr_unet {
@@ -38,6 +39,11 @@ public:
     virtual void reset_parameters(pgg::Generator& g) = 0;
     virtual void set_dropout(float rate, std::uint64_t seed) = 0;
     virtual std::vector<pgg::Generator*> noise_streams() = 0;
+    // Data parallelism: the next forward passes take samples [first, first + N) of minibatches of
+    // `total` (0: whole ones), drawing those samples' dropout noise; and the gradients of the last
+    // backward, times `scale`, summed over the processes.
+    virtual void set_share(pgg::index_t first, pgg::index_t total) = 0;
+    virtual void sum_gradients(pgg::dist::Reducer& reduce, float scale) = 0;
     virtual void save(pgg::io::SafetensorsWriter& w) = 0;
     virtual void load(const pgg::io::SafetensorsFile& f) = 0;
     virtual std::size_t parameter_count() = 0;

@@ -37,6 +37,11 @@ public:
     void reset_parameters(pgg::Generator& g) override { reset_parameters_he(net, g); }
     void set_dropout(float rate, std::uint64_t seed) override { pgg::nn::set_dropout(net, rate, seed); }
     std::vector<pgg::Generator*> noise_streams() override { return pgg::nn::dropout_generators(net); }
+    void set_share(pgg::index_t first, pgg::index_t total) override { pgg::nn::set_dropout_share(net, first, total); }
+    void sum_gradients(pgg::dist::Reducer& reduce, float scale) override {
+        if (params_.empty()) params_ = pgg::nn::parameters(net);
+        pgg::dist::sum_gradients(params_, reduce, scale, flat_);
+    }
     void save(pgg::io::SafetensorsWriter& w) override { pgg::io::add_network(w, net, "net."); }
     void load(const pgg::io::SafetensorsFile& f) override { pgg::io::load_network(f, net, "net."); }
     std::size_t parameter_count() override { return pgg::nn::parameter_count(net); }
@@ -46,6 +51,8 @@ private:
     std::unique_ptr<pgg::optim::Adam<float, Dev>> adam_;
     DevTensor x_, dy_;          // device copies of the inputs (GPU only)
     pgg::Tensor<float> logits_; // host copy of the logits (GPU only)
+    pgg::optim::ParameterList<float, Dev> params_; // data parallelism: the gradients summed
+    DevTensor flat_;                               // over the processes, in one buffer
 };
 
 // The compiled shapes on device Dev; null for a shape that is not compiled.

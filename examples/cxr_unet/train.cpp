@@ -4,11 +4,17 @@
 //   SIGINT/SIGTERM, mid-epoch), best.safetensors (best validation Dice).
 // The batch order and augmentation of epoch e are functions of (seed, e, position) and the dropout
 // streams and Adam state are checkpointed, so `--resume RUN` continues exactly where the run stopped.
+// Under mpirun the processes share every minibatch (docs/distributed.md): each trains on its part with
+// its samples' dropout noise, the gradients are summed, process 0 writes the run folder.
+#include <omp.h>
+
 #include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+
+#include <pgg/dist/communicator.hpp>
 
 #include "commands.hpp"
 #include "data.hpp"
@@ -68,8 +74,12 @@ public:
         model_->reset_parameters(init);
         model_->set_dropout(o_.dropout, o_.seed);
         model_->use_adam({.lr = o_.lr});
+        PGG_CHECK(o_.device == "cpu" || world_.size() == 1, "--device ", o_.device, ": data-parallel training runs on the CPU (",
+                  world_.size(), " processes)");
+        if (world_.size() > 1 && !std::getenv("OMP_NUM_THREADS")) omp_set_num_threads(world_.threads_per_process());
         if (resuming) load(o_.out + "/last.safetensors");
-        else start_folder();
+        else if (world_.is_root()) start_folder();
+        world_.barrier(); // the folder exists before anyone goes on
         const long batches = long((split_.train.size() + std::size_t(o_.batch) - 1) / std::size_t(o_.batch));
         total_steps_ = long(o_.epochs) * batches;
         log(std::string(resuming ? "resumed" : "started") + ": " + std::to_string(split_.train.size()) + " training and " +
@@ -78,17 +88,17 @@ public:
             std::to_string(model_->parameter_count()) + " parameters; epoch " + std::to_string(epoch_ + 1) + " of " +
             std::to_string(o_.epochs));
         for (; epoch_ < o_.epochs; ++epoch_, batch_ = 0, loss_sum_ = 0, loss_count_ = 0) {
-            if (!train_epoch(batches)) {
+            if (const int signal = train_epoch(batches)) {
                 save(o_.out + "/last.safetensors", epoch_, batch_);
                 log("interrupted in epoch " + std::to_string(epoch_ + 1) + " at batch " + std::to_string(batch_) +
                     "; saved last.safetensors; continue with: cxr_unet train --resume " + o_.out);
-                throw pgg::interrupted_error("interrupted by signal " + std::to_string(pgg::interrupted()) + " (state saved)",
-                                             pgg::interrupted());
+                throw pgg::interrupted_error("interrupted by signal " + std::to_string(signal) + " (state saved)", signal);
             }
             validate();
         }
-        pgg::io::write_file_atomic(o_.out + "/done.txt", "epochs " + std::to_string(o_.epochs) + ", best validation Dice " +
-                                                             fixed(best_dice_, 4) + "\n");
+        if (world_.is_root())
+            pgg::io::write_file_atomic(o_.out + "/done.txt", "epochs " + std::to_string(o_.epochs) + ", best validation Dice " +
+                                                                 fixed(best_dice_, 4) + "\n");
         log("done: best validation Dice " + fixed(best_dice_, 4) + " (best.safetensors)");
     }
 
@@ -99,6 +109,7 @@ private:
         return buf;
     }
     void log(const std::string& line) {
+        if (!world_.is_root()) return;
         std::printf("%s\n", line.c_str());
         std::fflush(stdout);
         pgg::app::append_line(o_.out + "/log.txt", line);
@@ -113,8 +124,9 @@ private:
         pgg::io::write_file_atomic(o_.out + "/validation.txt", names.str());
     }
 
-    // One epoch from batch_ on; false when interrupted (state as of the last finished batch).
-    bool train_epoch(long batches) {
+    // One epoch from batch_ on; the signal number when interrupted (state as of the last finished batch),
+    // else 0. With several processes each takes its part of every minibatch, and all stop at one batch.
+    int train_epoch(long batches) {
         const index_t S = pairs_.size, nt = index_t(split_.train.size());
         pgg::Generator order_gen(o_.seed, 0x0de0000 + std::uint64_t(epoch_));
         const std::vector<index_t> order = pgg::random_permutation(nt, order_gen);
@@ -124,19 +136,36 @@ private:
         progress.update(batch_);
         const auto start = std::chrono::steady_clock::now();
         model_->train(true);
+        const int P = world_.size();
         for (; batch_ < batches; ++batch_) {
-            if (pgg::interrupted()) return false;
+            double signal = pgg::interrupted();
+            world_.max(&signal, 1);
+            if (signal != 0) return int(signal);
             const index_t b0 = index_t(batch_) * o_.batch, nb = std::min(o_.batch, nt - b0);
-            Tensor<float> x({nb, 1, S, S}), t({nb, 1, S, S}), grad;
+            const auto [share, m] = world_.part(nb); // this process's samples: b0 + share, ...
+            const index_t lo = b0 + share;
+            Tensor<float> x({m, 1, S, S}), t({m, 1, S, S}), grad;
 #pragma omp parallel for
-            for (index_t i = 0; i < nb; ++i) {
+            for (index_t i = 0; i < m; ++i) {
                 pgg::Generator g = aug_gen;
-                g.offset = std::uint64_t(b0 + i) * 2; // two blocks per sample
-                const index_t k = split_.train[order[b0 + i]];
+                g.offset = std::uint64_t(lo + i) * 2; // two blocks per sample
+                const index_t k = split_.train[order[lo + i]];
                 pgg::app::augment(pairs_.images[k].data(), pairs_.masks[k].data(), S, o_.aug, g, x.data() + i * S * S, t.data() + i * S * S);
             }
-            const double loss = segmentation_loss(model_->forward(x), t, o_.dice_weight, grad);
-            model_->backward(grad);
+            double loss = 0;
+            if (P > 1) model_->set_share(share, nb);
+            if (m > 0) {
+                loss = segmentation_loss(model_->forward(x), t, o_.dice_weight, grad);
+                model_->backward(grad);
+            } else {
+                skip_noise(nb); // the dropout streams move on as in the other processes
+            }
+            if (P > 1) { // the minibatch's mean loss and gradient: each part weighted by its size
+                model_->set_share(0, 0);
+                model_->sum_gradients(world_, float(double(m) / double(nb)));
+                loss *= double(m) / double(nb);
+                world_.sum(&loss, 1);
+            }
             lr_ = schedule(long(epoch_) * batches + batch_);
             model_->adam_step(lr_); // skips (and counts) a step whose gradients are not finite
             if (std::isfinite(loss)) loss_sum_ += loss * double(nb), loss_count_ += double(nb);
@@ -144,7 +173,18 @@ private:
         }
         progress.finish();
         seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        return true;
+        return 0;
+    }
+
+    // A process with no samples in a (short, last) minibatch: its dropout streams must move past the
+    // minibatch's noise as the others' do. A pass of one blank image as the minibatch's last sample
+    // moves them exactly so (its output is not used).
+    void skip_noise(index_t nb) {
+        const index_t S = pairs_.size;
+        Tensor<float> blank({1, 1, S, S});
+        blank.fill(0.0f);
+        model_->set_share(nb - 1, nb);
+        model_->forward(blank);
     }
 
     void validate() {
@@ -168,6 +208,7 @@ private:
     }
 
     void write_metrics() {
+        if (!world_.is_root()) return;
         std::ostringstream csv;
         csv << "epoch,train_loss,val_loss,val_dice,val_iou,lr,seconds\n";
         std::vector<double> x, tl, vl, vd, vi;
@@ -193,6 +234,7 @@ private:
     }
 
     void save(const std::string& path, int epoch, long batch) {
+        if (!world_.is_root()) return;
         pgg::io::SafetensorsWriter w;
         model_->save(w);
         model_->save_adam(w, "adam.");
@@ -244,6 +286,7 @@ private:
     }
 
     TrainOptions o_;
+    pgg::dist::Communicator& world_ = pgg::dist::Communicator::world();
     Pairs pairs_;
     Split split_;
     std::unique_ptr<Model> model_;

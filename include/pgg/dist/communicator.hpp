@@ -10,12 +10,14 @@
 #include <cstdint>
 #include <cstdlib>
 #include <string>
+#include <utility>
 #include <vector>
 
 #ifdef PGG_HAVE_MPI
 #include <mpi.h>
 #endif
 
+#include "../core/config.hpp"
 #include "../core/error.hpp"
 #include "reducer.hpp"
 
@@ -34,6 +36,12 @@ public:
     int rank() const override { return rank_; }
     int size() const override { return size_; }
     bool is_root() const { return rank_ == 0; }
+    // This process's contiguous part of n items, as (first, count): parts as equal as they come, in
+    // rank order (16 among 3: 5, 5, 6; an empty part where n < size).
+    std::pair<index_t, index_t> part(index_t n) const {
+        const index_t first = n * rank_ / size_;
+        return {first, n * (rank_ + 1) / size_ - first};
+    }
     // The cores of this machine divided among the processes of the run on it (Open MPI and MPICH say
     // how many there are), so that P processes do not each start one thread per core.
     int threads_per_process() const {

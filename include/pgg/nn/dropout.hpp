@@ -7,6 +7,9 @@
 // Noise streams: every dropout layer of a network must draw its own noise (layers sharing a stream
 // would multiply by correlated noise). reset_parameters(g) gives each layer a stream of its own derived
 // from g, and set_dropout(net, rate, seed) numbers the streams of (seed) in forward order.
+// Data parallelism: set_dropout_share(net, first, total) makes a forward pass over samples
+// [first, first + N) of a minibatch of `total` draw exactly the noise those samples get when one pass
+// takes the whole minibatch, and move the stream past the whole minibatch's noise.
 #include <cmath>
 #include <vector>
 
@@ -33,6 +36,7 @@ struct GaussianDropout {
         // The noise stream; seed it (and save it in checkpoints) for reproducible runs.
         Generator generator{0x5eed, 0xd40};
         float rate = Rate;
+        index_t share_first = 0, share_total = 0; // 0: the input is the whole minibatch
 
         // A stream of its own from g's position, which then moves on by a block: the next dropout
         // layer initialised from g gets another stream.
@@ -51,7 +55,19 @@ struct GaussianDropout {
                 y_ = x;
                 return y_;
             }
-            fill_normal(noise_.resize_(x.shape()), generator, T(1), T(std::sqrt(rate / (1.0 - rate))));
+            const T sd = T(std::sqrt(rate / (1.0 - rate)));
+            if (share_total == 0) {
+                fill_normal(noise_.resize_(x.shape()), generator, T(1), sd);
+            } else { // value k of a fill is block (offset + k / per_block): whole samples start on a block
+                constexpr index_t per_block = RandomValues<T>::per_block;
+                const index_t per_sample = x.numel() / std::max<index_t>(1, x.n());
+                PGG_CHECK(per_sample % per_block == 0 && share_first + x.n() <= share_total, "GaussianDropout: a share of samples [",
+                          share_first, ", ", share_first + x.n(), ") of ", share_total, " with ", per_sample, " values each");
+                Generator at = generator;
+                at.offset += std::uint64_t(share_first * per_sample / per_block);
+                fill_normal(noise_.resize_(x.shape()), at, T(1), sd);
+                generator.offset += std::uint64_t((share_total * per_sample + per_block - 1) / per_block);
+            }
             y_out_.resize_(x.shape()) = x * noise_;
             y_ = y_out_;
             return y_;
@@ -78,6 +94,15 @@ void set_dropout(Net& net, float rate, std::uint64_t seed) {
             layer.rate = rate;
             layer.generator = Generator(seed, 0xd40 + stream++);
         }
+    });
+}
+
+// The next forward passes of `net` take samples [first, first + N) of minibatches of `total`
+// (total 0: whole minibatches again).
+template <class Net>
+void set_dropout_share(Net& net, index_t first, index_t total) {
+    for_each_layer(net, [&](auto& layer) {
+        if constexpr (requires { layer.rate; layer.generator; }) layer.share_first = first, layer.share_total = total;
     });
 }
 
