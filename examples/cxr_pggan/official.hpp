@@ -169,8 +169,6 @@ inline Params convert(const OfficialNetwork& net, const std::map<std::string, Ta
             net.fail("variable " + name + " has shape " + shape_text(a.shape) + ", expected " +
                      shape_text(expect));
         const std::vector<double> v = a.values();
-        for (double x : v)
-            if (!std::isfinite(x)) net.fail("variable " + name + " holds a non-finite value");
         const double scale = wscale || t.layout == Layout::Bias ? 1.0 : std::sqrt(double(t.in * t.k * t.k)) / t.gain;
         pgg::Tensor<float> p;
         switch (t.layout) {
@@ -199,6 +197,8 @@ inline Params convert(const OfficialNetwork& net, const std::map<std::string, Ta
                         }
             break;
         }
+        for (pgg::index_t k = 0; k < p.numel(); ++k) // also a float64 value past float32's range
+            if (!std::isfinite(p.data()[k])) net.fail("variable " + name + " holds a value that is not a finite float32");
         store[t.name] = p;
     }
     for (const auto& [name, t] : layout)

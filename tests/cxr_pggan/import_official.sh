@@ -54,6 +54,8 @@ $PY "$T" write half.pkl --set "dtype='float16'"
 refused half.pkl "dtype float16"
 $PY "$T" write lod.pkl --resolution 16 --lod 2.5
 refused lod.pkl "lod 2.5"
+$PY "$T" write huge.pkl --huge 8x8/Conv1/weight # finite in float64, infinite in float32 (found by fuzz_pickle)
+refused huge.pkl "not a finite float32"
 head -c 3000 fused16.pkl > truncated.pkl
 refused truncated.pkl "truncated"
 cp gen-fused16/fake000000.png png.pkl
@@ -66,4 +68,4 @@ class Shell:
 pickle.dump((Shell(), Shell(), Shell()), open('code.pkl', 'wb'), protocol=4)"
 refused code.pkl "not an official PG-GAN network"
 [ ! -e pwned ] || fail "a pickle ran code"
-echo "import-official: 5 networks as the official code computes them, 8 bad files refused"
+echo "import-official: 5 networks as the official code computes them, 9 bad files refused"

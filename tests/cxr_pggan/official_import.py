@@ -2,7 +2,7 @@
 """`cxr_pggan import-official` against the official PG-GAN code's networks, without TensorFlow.
 
     official_import.py write NET.pkl [--resolution R] [--lod L] [--no-fused] [--no-wscale] [--d-unfused] [--protocol P]
-                                     [--set KEY=VALUE]
+                                     [--set KEY=VALUE] [--huge VARIABLE]
         a pickle laid out as the official code writes network-*.pkl (official_pickle.py), random weights,
         widths of pgg's Narrow networks (fmap_base 512, fmap_max 64, latent 64)
     official_import.py latents Z.npy N
@@ -38,7 +38,7 @@ def write(args):
         key, value = item.split("=", 1)
         kw[key] = eval(value)  # a test's own literal: 2, 0.5, False, 'float16'
     with open(args.out, "wb") as f:
-        f.write(official_pickle(kw, args.lod, args.seed, args.protocol, d_fused=not args.d_unfused))
+        f.write(official_pickle(kw, args.lod, args.seed, args.protocol, d_fused=not args.d_unfused, huge=args.huge))
 
 
 # --- the official forward passes (networks.py), in PyTorch ---------------------------------------
@@ -247,6 +247,7 @@ def main():
     w.add_argument("--no-fused", action="store_true")
     w.add_argument("--no-wscale", action="store_true")
     w.add_argument("--d-unfused", action="store_true")
+    w.add_argument("--huge", help="a Gs variable stored as float64 holding 1e300")
     w.add_argument("--protocol", type=int, default=4)
     w.add_argument("--seed", type=int, default=1)
     w.add_argument("--set", action="append", default=[])

@@ -91,12 +91,16 @@ def _values(shapes, kw, rng):
     return out
 
 
-def official_pickle(kw, lod=0.0, seed=1, protocol=4, d_fused=True):
+def official_pickle(kw, lod=0.0, seed=1, protocol=4, d_fused=True, huge=None):
     """The bytes of a (G, D, Gs) pickle for G_paper keyword arguments `kw` (num_channels, resolution,
-    fmap_base, fmap_max, latent_size, ...); D gets the same ones but latent_size, and fused_scale=d_fused."""
+    fmap_base, fmap_max, latent_size, ...); D gets the same ones but latent_size, and fused_scale=d_fused.
+    huge: a variable of Gs stored as float64 with one value past float32's range (1e300)."""
     rng = np.random.default_rng(seed)
     gvars = g_variables(kw, rng)
     gsvars = {k: v + np.float32(0.1) * rng.standard_normal(v.shape).astype(np.float32) for k, v in gvars.items()}
+    if huge:
+        gsvars[huge] = gsvars[huge].astype(np.float64)
+        gsvars[huge].flat[0] = 1e300
     dkw = {**{k: v for k, v in kw.items() if k != "latent_size"}, "fused_scale": d_fused}
     lod = np.float32(lod)
     nets = (Network("G", "G_paper", kw, {**gvars, "lod": lod}),
