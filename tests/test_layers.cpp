@@ -145,4 +145,20 @@ TEST_CASE("GaussianDropout: noise N(1, p/(1-p)) in training, identity in inferen
     set_dropout(two, 0.2f, 11);
     CHECK(max(abs(noise(two.get<0>()) - b0)) == 0.0f);
     CHECK(dropout_generators(two).size() == 2);
+
+    // Shares of a minibatch (data parallelism): samples [2, 5) and [5, 7) of 7 get the noise a pass over
+    // all 7 gives them, and the stream moves past the whole minibatch; a bad share is an error.
+    const Tensor<float> ones7 = Tensor<float>::full({7, 3, 4, 4}, 1.0f);
+    set_dropout(two, 0.2f, 5);
+    const Tensor<float> whole = two.forward(ones7).clone(), next = two.forward(ones7).clone();
+    set_dropout(two, 0.2f, 5);
+    set_dropout_share(two, 2, 7);
+    CHECK(max(abs(two.forward(ones7.slice(2, 5)) - whole.slice(2, 5))) == 0.0f);
+    set_dropout(two, 0.2f, 5);
+    set_dropout_share(two, 5, 7);
+    CHECK(max(abs(two.forward(ones7.slice(5, 7)) - whole.slice(5, 7))) == 0.0f);
+    set_dropout_share(two, 0, 0);
+    CHECK(max(abs(two.forward(ones7) - next)) == 0.0f); // the streams moved past the whole minibatch
+    set_dropout_share(two, 6, 7);
+    CHECK_THROWS_WITH(two.forward(ones7.slice(0, 2)), Catch::Contains("a share of samples [6, 8) of 7"));
 }

@@ -33,8 +33,8 @@ public:
     Communicator(const Communicator&) = delete;
     Communicator& operator=(const Communicator&) = delete;
 
-    int rank() const override { return rank_; }
-    int size() const override { return size_; }
+    int rank() const { return rank_; }
+    int size() const { return size_; }
     bool is_root() const { return rank_ == 0; }
     // This process's contiguous part of n items, as (first, count): parts as equal as they come, in
     // rank order (16 among 3: 5, 5, 6; an empty part where n < size).

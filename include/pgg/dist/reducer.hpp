@@ -9,8 +9,6 @@ namespace pgg::dist {
 
 class Reducer {
 public:
-    virtual int rank() const = 0;
-    virtual int size() const = 0;
     virtual void sum(float* data, std::size_t n) = 0;
     virtual void sum(double* data, std::size_t n) = 0;
 
