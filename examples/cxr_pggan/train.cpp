@@ -393,14 +393,11 @@ private:
     void check_same_parameters() {
         if (world_.size() == 1) return;
         stage_->save(stores_);
-        std::uint64_t h = 1469598103934665603ull; // FNV-1a over names and values
-        auto mix = [&](const void* p, std::size_t n) {
-            for (std::size_t i = 0; i < n; ++i) h = (h ^ static_cast<const unsigned char*>(p)[i]) * 1099511628211ull;
-        };
+        std::uint64_t h = pgg::fnv1a64_basis; // over names and values
         for (const ParamStore* store : {&stores_.G, &stores_.Gs, &stores_.D})
             for (const auto& [name, t] : *store) {
-                mix(name.data(), name.size());
-                mix(t.data(), std::size_t(t.numel()) * sizeof(float));
+                h = pgg::fnv1a64(name.data(), name.size(), h);
+                h = pgg::fnv1a64(t.data(), std::size_t(t.numel()) * sizeof(float), h);
             }
         const std::vector<std::uint64_t> all = world_.gather(h);
         for (std::size_t r = 1; r < all.size(); ++r)
