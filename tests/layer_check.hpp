@@ -115,29 +115,33 @@ void check_layer(const Shape& in, CheckOptions o = {}, std::function<void(nn::Ne
 
 // Second-order (tangent) check of layer spec `Spec` on inputs of shape `in`.
 template <class Spec>
-void check_layer_tangent(const Shape& in, CheckOptions o = {}) {
+void check_layer_tangent(const Shape& in, CheckOptions o = {}, std::function<void(nn::Net<Spec, double>&)> before_forward = {}) {
     nn::Net<Spec, double> layer;
+    auto forward = [&](const Tensor<double>& at) -> const Tensor<double>& {
+        if (before_forward) before_forward(layer);
+        return layer.forward(at);
+    };
     Generator g(o.seed);
     randomize_parameters(layer, g);
     auto x = random_tensor<double>(in, o.seed + 1);
     auto xt = random_tensor<double>(in, o.seed + 4);
 
     // y' is the directional derivative of f along x'
-    const Tensor<double> y = layer.forward(x).clone();
+    const Tensor<double> y = forward(x).clone();
     const Tensor<double> yt = layer.tangent(xt).clone();
     Tensor<double> xp = x + xt * o.step, xm = x - xt * o.step;
-    const Tensor<double> fp = layer.forward(xp).clone();
-    const Tensor<double> fm = layer.forward(xm).clone();
+    const Tensor<double> fp = forward(xp).clone();
+    const Tensor<double> fm = forward(xm).clone();
     Tensor<double> numeric = (fp - fm) / (2 * o.step);
     CHECK(max(abs(numeric - yt)) <= o.tolerance * std::max(1.0, max(abs(numeric))));
 
     auto dy = random_tensor<double>(y.shape(), o.seed + 2);
     auto dyt = random_tensor<double>(y.shape(), o.seed + 5);
     auto q = [&] {
-        const double a = sum(dy * layer.forward(x));
+        const double a = sum(dy * forward(x));
         return a + sum(dyt * layer.tangent(xt));
     };
-    layer.forward(x);
+    forward(x);
     layer.tangent(xt);
     auto p1 = random_tensor<double>(in, o.seed + 6), p2 = random_tensor<double>(in, o.seed + 7);
     Tensor<double> dx = p1.clone(), dxt = p2.clone();

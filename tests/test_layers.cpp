@@ -162,3 +162,99 @@ TEST_CASE("GaussianDropout: noise N(1, p/(1-p)) in training, identity in inferen
     set_dropout_share(two, 6, 7);
     CHECK_THROWS_WITH(two.forward(ones7.slice(0, 2)), Catch::Contains("a share of samples [6, 8) of 7"));
 }
+
+TEST_CASE("Augment: a per-sample affine map with exact gradients and tangents, drawn by (seed, call, sample id)", "[layer]") {
+    using namespace augment_param;
+    const AugmentOptions all{.p = 1, .xflip = true, .rotate90 = true}; // every augmentation, default strengths
+    auto same_draw = [&](Net<Augment, double>& l) { l.options = all, l.reseed(7); };
+    check_layer<Augment>({3, 2, 8, 6}, {}, same_draw);
+    check_layer_tangent<Augment>({3, 2, 8, 6}, {}, same_draw);
+
+    // Known maps on one 1 x 1 x 4 x 4 image with values 0..15.
+    Tensor<float> x({1, 1, 4, 4});
+    for (index_t k = 0; k < 16; ++k) x.data()[k] = float(k);
+    auto run = [&](std::initializer_list<std::pair<int, float>> set) {
+        Tensor<float> p({1, count});
+        p.fill(0.0f);
+        p.data()[a00] = p.data()[a11] = p.data()[gain] = 1.0f;
+        for (auto [c, v] : set) p.data()[c] = v;
+        Tensor<float> y;
+        augment_forward(x, p, AugmentNoise{}, true, y);
+        return y;
+    };
+    CHECK(max(abs(run({}) - x)) == 0.0f); // the identity copies exactly
+    const Tensor<float> shifted = run({{a02, 2.0f}}); // source column j + 2, mirrored: 2 3 2 1
+    CHECK(std::vector<float>(shifted.data(), shifted.data() + 4) == std::vector<float>{2, 3, 2, 1});
+    const Tensor<float> turned = run({{a00, 0.0f}, {a01, -1.0f}, {a10, 1.0f}, {a11, 0.0f}}); // y(i, j) = x(j, 3 - i)
+    for (index_t i = 0; i < 4; ++i)
+        for (index_t j = 0; j < 4; ++j) CHECK(turned.data()[i * 4 + j] == x.data()[j * 4 + 3 - i]);
+    const Tensor<float> half = run({{a02, 0.5f}}); // halfway between columns
+    CHECK(half.data()[0] == 0.5f);
+    CHECK(half.data()[3] == 2.5f); // between column 3 and its mirror 2
+    const Tensor<float> cut = run({{gain, 2.0f}, {offset, -1.0f}, {cut_x, 0.25f}, {cut_y, 0.25f}, {cut_half, 0.25f}});
+    CHECK(cut.data()[0] == 0.0f);                   // pixel (0, 0): inside the square around (1, 1) of half side 1
+    CHECK(cut.data()[2 * 4 + 2] == 2 * 10.0f - 1); // outside: gain x + offset
+
+    // Noise: N(0, sd^2) per pixel, a function of (seed, call, id) only.
+    Tensor<float> zeros = Tensor<float>::full({1, 1, 64, 64}, 0.0f), p({1, count});
+    p.fill(0.0f);
+    p.data()[a00] = p.data()[a11] = p.data()[gain] = 1.0f;
+    p.data()[noise_sd] = 0.5f;
+    p.data()[id_lo] = 3.0f;
+    Tensor<float> n1, n2;
+    augment_forward(zeros, p, AugmentNoise{5, 1}, true, n1);
+    CHECK(std::abs(mean(n1)) < 0.03);
+    CHECK(std::sqrt(mean(square(n1))) == Approx(0.5).margin(0.02));
+    augment_forward(zeros, p, AugmentNoise{5, 1}, false, n2);
+    CHECK(max(abs(n2)) == 0.0f); // the linear part has no noise
+    augment_forward(zeros, p, AugmentNoise{5, 2}, true, n2);
+    CHECK(max(abs(n2 - n1)) > 0.1f); // another call, other noise
+
+    // p = 0 passes the input itself; rows with ids draw what those samples draw in the whole batch.
+    Net<Augment> aug;
+    const Tensor<float> batch = pggtest::random_tensor<float>({10, 1, 16, 16}, 3);
+    CHECK(aug.forward(batch).shares_storage(batch));
+    aug.options = all;
+    aug.reseed(11);
+    const Tensor<float> whole = aug.forward(batch).clone();
+    CHECK(!aug.identity());
+    aug.reseed(11, {7, 2});
+    Tensor<float> two({2, 1, 16, 16});
+    two.slice(0, 1).copy_(batch.slice(7, 8));
+    two.slice(1, 2).copy_(batch.slice(2, 3));
+    const Tensor<float>& y = aug.forward(two);
+    CHECK(max(abs(y.slice(0, 1) - whole.slice(7, 8))) == 0.0f);
+    CHECK(max(abs(y.slice(1, 2) - whole.slice(2, 3))) == 0.0f);
+    CHECK(max(abs(aug.forward(two).slice(0, 1) - whole.slice(7, 8))) > 0.01f); // call 1 draws anew
+    CHECK_THROWS_WITH(aug.forward(batch), Catch::Contains("2 sample ids for 10 samples"));
+}
+
+TEST_CASE("Augment: each augmentation happens with probability p, with ADA's strengths", "[layer]") {
+    using namespace augment_param;
+    const index_t N = 4000;
+    Tensor<double> rows({N, count});
+    auto draw_all = [&](const AugmentOptions& o) {
+        int moved = 0;
+        for (index_t n = 0; n < N; ++n) moved += draw_augment(o, Generator(9, std::uint64_t(n)), std::uint64_t(n), 32, 32, rows.data() + n * count);
+        return double(moved) / double(N);
+    };
+    const AugmentOptions none_on{.p = 1, .translate = 0, .scale = 0, .rotate = 0, .aniso = 0, .translate_frac = 0, .brightness = 0,
+                                 .contrast = 0, .noise = 0, .cutout = 0};
+    CHECK(draw_all(none_on) == 0.0);
+    AugmentOptions contrast = none_on;
+    contrast.p = 0.3, contrast.contrast = 0.5;
+    CHECK(draw_all(contrast) == Approx(0.3).margin(0.025));
+    double log_sd = 0;
+    int changed = 0;
+    for (index_t n = 0; n < N; ++n)
+        if (rows.data()[n * count + gain] != 1.0) log_sd += std::pow(std::log2(rows.data()[n * count + gain]), 2), ++changed;
+    CHECK(std::sqrt(log_sd / changed) == Approx(0.5).margin(0.03)); // lognormal gain, sd 0.5 in log2
+    AugmentOptions everything{.p = 0.5};
+    const double moved = draw_all(everything);
+    CHECK(moved == Approx(1 - std::pow(0.5, 9)).margin(0.01)); // nine augmentations on by default
+    CHECK(draw_all(AugmentOptions{}) == 0.0);                   // p = 0
+    for (index_t n = 0; n < N; ++n) {
+        const double* r = rows.data() + n * count;
+        REQUIRE(std::isfinite(r[a00] + r[a01] + r[a02] + r[a10] + r[a11] + r[a12] + r[gain] + r[offset]));
+    }
+}

@@ -97,6 +97,43 @@ TEST_CASE("WGAN-GP: the whole discriminator loss, penalty included, has exact gr
     });
 }
 
+TEST_CASE("WGAN-GP: exact gradients through augmented inputs (D's parameters, G's images)", "[sequential][wgan-gp][augment]") {
+    Net<SmallD, double> net;
+    Generator init(8);
+    pggtest::randomize_parameters(net, init);
+    Augmented d(net);
+    d.augment.options = {.p = 0.7, .xflip = true};
+    auto real = pggtest::random_tensor<double>({4, 1, 8, 8}, 9), fake = pggtest::random_tensor<double>({4, 1, 8, 8}, 10);
+    const WganGpOptions opt{.lambda = 10.0, .drift = 1e-3, .norm_scale = 2.0};
+    const Generator draws(11);
+    auto loss = [&] {
+        Generator same = draws; // the same mixing weights and augmentations every time
+        d.augment.reseed(5);
+        return wgan_gp_discriminator(d, real, fake, same, opt);
+    };
+    const WganGpParts parts = loss();
+    CHECK(parts.penalty > 0);
+    CHECK(std::abs(parts.real_sign) <= 1.0);
+    std::vector<Tensor<double>> exact;
+    d.for_each_parameter([&](const std::string&, Tensor<double>&, Tensor<double>& grad) { exact.push_back(grad.clone()); });
+    std::size_t i = 0;
+    d.for_each_parameter([&](const std::string& name, Tensor<double>& v, Tensor<double>&) {
+        pggtest::check_gradient(name.c_str(), v, exact[i++], [&] { return loss().loss; }, {.max_points = 15, .step = 1e-7});
+    });
+
+    // The generator's loss -sum D(augment(fake)): its gradient with respect to the fakes.
+    auto g_loss = [&] {
+        d.augment.reseed(6);
+        return -sum(d.forward(fake));
+    };
+    g_loss();
+    CHECK(!d.augment.identity());
+    const Tensor<double> minus_ones = Tensor<double>::full({4, 1}, -1.0);
+    Tensor<double> dfake;
+    d.backward(minus_ones, dfake, {.input = false, .param_grads = false});
+    pggtest::check_gradient("fake images", fake, dfake, g_loss, {.max_points = 30, .step = 1e-7});
+}
+
 namespace {
 // PG-GAN's discriminator fade-in from 4x4 to 8x8: the new path (fromRGB at 8, a block that halves the
 // size) blended with the old one (average pooling, fromRGB at 4), then the 4x4 head.

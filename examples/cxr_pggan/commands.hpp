@@ -10,5 +10,6 @@ void add_train_command(CLI::App& app);    // train.cpp
 void add_generate_command(CLI::App& app); // generate.cpp
 void add_evaluate_command(CLI::App& app); // evaluate.cpp
 void add_import_command(CLI::App& app);   // import_official.cpp
+void add_compare_command(CLI::App& app);  // compare.cpp
 
 } // namespace pggan

@@ -37,6 +37,19 @@ struct TrainConfig {
     double adam_beta1 = 0, adam_beta2 = 0.99, adam_epsilon = 1e-8;
     bool reset_opt_for_new_lod = true;
     double G_smoothing = 0.999;
+    // augmentation of everything D sees (docs/cxr_pggan.md, "Training on small data sets"): none, ada
+    // (p adapted to ADA's statistic), fixed (p = augment_p) or diffaugment (DiffAugment's policy, always on)
+    std::string augment = "none";
+    double augment_p = 0;                // fixed p, or ADA's initial p
+    // ADA's overfitting statistic r_t, a mean of signs over a minibatch: real_vs_fake, of D(real_n) -
+    // D(fake_n); real_sign, of D(real) (ADA's, for logits: a WGAN critic's scores have no fixed zero)
+    std::string ada_statistic = "real_vs_fake";
+    double ada_target = 0.6, ada_kimg = 500;
+    int ada_interval = 4;                // minibatches between adjustments of p
+    bool augment_xflip = false, augment_rotate90 = false;
+    double augment_translate = 0.125, augment_scale = 0.2, augment_rotate = 10, augment_aniso = 0.2,
+           augment_translate_frac = 0.125, augment_brightness = 0.2, augment_contrast = 0.5, augment_noise = 0.1,
+           augment_cutout = 0.5;
     // run
     std::uint64_t seed = 1000;
     int threads = 0; // 0: all cores
@@ -48,8 +61,10 @@ struct TrainConfig {
     X(minibatch) X(G_lrate_base) X(D_lrate_base) X(G_lrate) X(D_lrate) X(max_minibatch_per_device_base)               \
     X(max_minibatch_per_device) X(tick_kimg_base) X(tick_kimg) X(minibatch_repeats) X(network_snapshot_ticks)        \
     X(image_snapshot_ticks) X(fmap_base) X(fmap_max) X(latent_size) X(wgan_lambda) X(wgan_drift) X(adam_beta1)        \
-    X(adam_beta2) X(adam_epsilon) X(reset_opt_for_new_lod) X(G_smoothing) X(seed) X(threads) X(grid_width)           \
-    X(grid_height)
+    X(adam_beta2) X(adam_epsilon) X(reset_opt_for_new_lod) X(G_smoothing) X(augment) X(augment_p) X(ada_statistic)   \
+    X(ada_target) X(ada_kimg) X(ada_interval) X(augment_xflip) X(augment_rotate90) X(augment_translate) X(augment_scale)            \
+    X(augment_rotate) X(augment_aniso) X(augment_translate_frac) X(augment_brightness) X(augment_contrast)           \
+    X(augment_noise) X(augment_cutout) X(seed) X(threads) X(grid_width) X(grid_height)
 
 namespace detail {
 // A value as JSON text for an error message. --set makes strings of raw command-line bytes, and dump()
@@ -136,6 +151,17 @@ inline void validate(const TrainConfig& c, const std::string& source) {
     require(c.adam_beta1 >= 0 && c.adam_beta1 < 1 && c.adam_beta2 >= 0 && c.adam_beta2 < 1 && c.adam_epsilon > 0,
             "Adam needs 0 <= beta < 1 and epsilon > 0");
     require(c.G_smoothing >= 0 && c.G_smoothing < 1, "G_smoothing must be in [0, 1)");
+    require(c.augment == "none" || c.augment == "ada" || c.augment == "fixed" || c.augment == "diffaugment",
+            "augment must be none, ada, fixed or diffaugment, not '" + c.augment + "'");
+    require(c.augment_p >= 0 && c.augment_p <= 1, "augment_p must be in [0, 1]");
+    require(c.ada_statistic == "real_vs_fake" || c.ada_statistic == "real_sign",
+            "ada_statistic must be real_vs_fake or real_sign, not '" + c.ada_statistic + "'");
+    require(c.ada_target > -1 && c.ada_target < 1, "ada_target must be in (-1, 1)");
+    require(c.ada_kimg > 0 && c.ada_interval >= 1, "ada_kimg must be positive and ada_interval >= 1");
+    for (double v : {c.augment_translate, c.augment_scale, c.augment_rotate, c.augment_aniso, c.augment_translate_frac,
+                     c.augment_brightness, c.augment_contrast, c.augment_noise, c.augment_cutout})
+        require(v >= 0 && std::isfinite(v), "augmentation strengths (augment_translate ... augment_cutout) must be finite and >= 0");
+    require(c.augment_cutout <= 1 && c.augment_translate <= 1, "augment_cutout and augment_translate are fractions of the size, at most 1");
     require(c.threads >= 0 && c.grid_width >= 0 && c.grid_height >= 0, "threads and grid sizes must be >= 0");
 }
 

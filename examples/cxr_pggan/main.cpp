@@ -1,5 +1,5 @@
 // cxr_pggan: the chest X-ray PG-GAN pipeline in one program. Sub-commands: dataset, split, train,
-// generate, interpolate, evaluate, import-official. `cxr_pggan <command> --help` describes each.
+// generate, interpolate, evaluate, compare, import-official. `cxr_pggan <command> --help` describes each.
 #include "../common/main.hpp"
 #include "commands.hpp"
 
@@ -11,6 +11,7 @@ int main(int argc, char** argv) {
     pggan::add_train_command(app);
     pggan::add_generate_command(app);
     pggan::add_evaluate_command(app);
+    pggan::add_compare_command(app);
     pggan::add_import_command(app);
     return pgg::app::run_main(app, argc, argv, "cxr_pggan");
 }

@@ -15,7 +15,12 @@ struct TrainState {
     double prev_lod = -1;
     double train_time = 0; // seconds, over all invocations (resumes) of the run
     long skipped_d = 0, skipped_g = 0;
-    pgg::Generator latents, reals, mixing;
+    pgg::Generator latents, reals, mixing, augment;
+    // Augmentation: the probability p, and ADA's statistic summed over the minibatches of the current
+    // adjustment interval (sign sum, samples, minibatches).
+    double augment_p = 0, ada_sum = 0;
+    long ada_n = 0;
+    int ada_steps = 0;
 };
 
 inline nlohmann::json state_json(const TrainState& s) {
@@ -23,7 +28,8 @@ inline nlohmann::json state_json(const TrainState& s) {
     return {{"cur_nimg", s.cur_nimg},       {"tick_start_nimg", s.tick_start_nimg}, {"cur_tick", s.cur_tick},
             {"prev_lod", s.prev_lod},       {"train_time", s.train_time},           {"skipped_d", s.skipped_d},
             {"skipped_g", s.skipped_g},     {"latents", gen(s.latents)},            {"reals", gen(s.reals)},
-            {"mixing", gen(s.mixing)}};
+            {"mixing", gen(s.mixing)},      {"augment", gen(s.augment)},            {"augment_p", s.augment_p},
+            {"ada_sum", s.ada_sum},         {"ada_n", s.ada_n},                     {"ada_steps", s.ada_steps}};
 }
 
 inline TrainState state_from_json(const nlohmann::json& j) {
@@ -43,6 +49,13 @@ inline TrainState state_from_json(const nlohmann::json& j) {
     s.latents = gen(j.at("latents"));
     s.reals = gen(j.at("reals"));
     s.mixing = gen(j.at("mixing"));
+    if (j.contains("augment")) { // snapshots from before augmentation existed trained without it
+        s.augment = gen(j.at("augment"));
+        s.augment_p = j.at("augment_p");
+        s.ada_sum = j.at("ada_sum");
+        s.ada_n = j.at("ada_n");
+        s.ada_steps = j.at("ada_steps");
+    }
     return s;
 }
 

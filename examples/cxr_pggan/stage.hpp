@@ -38,9 +38,12 @@ struct StepStats {
 
 // Given inputs of one minibatch in place of the random draws (to compare a step with another
 // implementation): the latents of the D step and of the G step (N, latent_size), and the gradient
-// penalty's mixing factors (N).
+// penalty's mixing factors (N), and the augmentations' seed and the samples' ids (empty: 0..N-1; a
+// process's share of a minibatch gives the ids its samples have in the whole, nn/augment.hpp).
 struct StepInputs {
     pgg::Tensor<float> z_d, z_g, mixing;
+    std::uint64_t augment_seed = 0;
+    std::vector<pgg::index_t> sample_ids;
 };
 
 struct AdamSettings {
@@ -58,13 +61,16 @@ public:
     virtual void load(const Stores& s, pgg::Generator& gen) = 0;
     virtual void save(Stores& s) = 0;
     virtual void set_learning_rates(double g, double d) = 0;
+    // What D's inputs go through in training: reals, fakes and the penalty's mixed images alike.
+    virtual void set_augment(const pgg::nn::AugmentOptions& o) = 0;
     virtual void reset_optimizers() = 0;
     // Adam's state by parameter name, to carry it into the next stage (new layers' moments start at 0).
     virtual void save_optimizers(Stores& s) = 0;
     virtual void load_optimizers(const Stores& s) = 0;
     virtual void save_optimizers(pgg::io::SafetensorsWriter& w) = 0;
     virtual void load_optimizers(const pgg::io::SafetensorsFile& f) = 0;
-    // One D step (WGAN-GP on `reals`) and one G step; latents from `latents`, penalty mixing from `mixing`.
+    // One D step (WGAN-GP on `reals`) and one G step; latents from `latents`, penalty mixing and the
+    // augmentations' seed from `mixing`.
     virtual StepStats train_minibatch(const pgg::Tensor<float>& reals, pgg::Generator& latents, pgg::Generator& mixing,
                                       const StepOptions& o) = 0;
     // The same step on given latents and mixing factors.

@@ -64,6 +64,7 @@ public:
         save_parameters(gs_, s.Gs);
         save_parameters(d_, s.D);
     }
+    void set_augment(const pgg::nn::AugmentOptions& o) override { aug_d_.augment.options = o; }
     void set_learning_rates(double g, double d) override {
         adam_g_.set_lr(g);
         adam_d_.set_lr(d);
@@ -91,10 +92,12 @@ public:
 
     StepStats train_minibatch(const HostTensor& host_reals, pgg::Generator& latents, pgg::Generator& mixing,
                               const StepOptions& o) override {
+        // the augmentations' seed from the mixing stream's position, which every step moves on
+        const std::uint64_t seed = pgg::mix64(mixing.seed ^ pgg::mix64(mixing.stream ^ pgg::mix64(mixing.offset)));
         return step(
-            host_reals, o, [&](Tensor& z, bool) { pgg::fill_normal(z, latents); },
+            host_reals, o, seed, {}, [&](Tensor& z, bool) { pgg::fill_normal(z, latents); },
             [&](const Tensor& real, const Tensor& fake, index_t, index_t, const pgg::nn::WganGpOptions& gp) {
-                return pgg::nn::wgan_gp_discriminator(d_, real, fake, mixing, gp, gp_buffers_);
+                return pgg::nn::wgan_gp_discriminator(aug_d_, real, fake, mixing, gp, gp_buffers_);
             });
     }
     StepStats train_minibatch(const HostTensor& host_reals, const StepInputs& in, const StepOptions& o) override {
@@ -104,10 +107,12 @@ public:
                   "train_minibatch: latents ", in.z_d.shape(), " and ", in.z_g.shape(), ", mixing factors ",
                   in.mixing.shape(), " for ", N, " reals");
         const Tensor& u = pgg::on_device(in.mixing, mixing_);
+        PGG_CHECK(in.sample_ids.empty() || index_t(in.sample_ids.size()) == N, "train_minibatch: ", in.sample_ids.size(),
+                  " sample ids for ", N, " reals");
         return step(
-            host_reals, o, [&](Tensor& z, bool g_step) { z.copy_(g_step ? in.z_g : in.z_d); },
+            host_reals, o, in.augment_seed, in.sample_ids, [&](Tensor& z, bool g_step) { z.copy_(g_step ? in.z_g : in.z_d); },
             [&](const Tensor& real, const Tensor& fake, index_t b0, index_t b1, const pgg::nn::WganGpOptions& gp) {
-                return pgg::nn::wgan_gp_discriminator(d_, real, fake, u.slice(b0, b1), gp);
+                return pgg::nn::wgan_gp_discriminator(aug_d_, real, fake, u.slice(b0, b1), gp);
             });
     }
     void save_gradients(ParamStore& G, ParamStore& D) override {
@@ -118,8 +123,12 @@ public:
 private:
     // One D step and one G step. latents(z, g_step) fills z (N, latent_size) with the D step's latents,
     // then with the G step's; penalty(real, fake, b0, b1, options) is the WGAN-GP loss of samples [b0, b1).
+    // D's inputs are augmented with draws of (augment_seed, the samples' ids): calls 0-2 for the
+    // penalty's mixed images, the fakes and the reals of the D step, call 0 of augment_seed + 1 for the
+    // G step's fakes, chunk by chunk, so that chunks draw what one pass over the minibatch would.
     template <class Latents, class Penalty>
-    StepStats step(const HostTensor& host_reals, const StepOptions& o, Latents&& latents, Penalty&& penalty) {
+    StepStats step(const HostTensor& host_reals, const StepOptions& o, std::uint64_t augment_seed, const std::vector<index_t>& ids,
+                   Latents&& latents, Penalty&& penalty) {
         PGG_CHECK(host_reals.rank() == 4 && host_reals.c() == C && host_reals.h() == R && host_reals.w() == R, "stage ", R,
                   "x", R, ": reals have shape ", host_reals.shape());
         const Tensor& reals = pgg::on_device(host_reals, reals_);
@@ -129,6 +138,11 @@ private:
         auto chunk = [&](index_t k) { return std::pair{N * k / chunks, N * (k + 1) / chunks}; };
         const pgg::nn::WganGpOptions gp{.lambda = o.lambda, .drift = o.drift, .norm_scale = o.norm_scale};
         StepStats st;
+        auto augment_chunk = [&](std::uint64_t s, index_t b0, index_t b1) {
+            std::vector<index_t> chunk_ids(std::size_t(b1 - b0));
+            for (index_t i = b0; i < b1; ++i) chunk_ids[std::size_t(i - b0)] = ids.empty() ? i : ids[std::size_t(i)];
+            aug_d_.augment.reseed(s, std::move(chunk_ids));
+        };
 
         // D step: the gradient of the whole minibatch's loss, accumulated chunk by chunk.
         z_.resize_({N, W::latent_size});
@@ -136,6 +150,7 @@ private:
         for (index_t k = 0; k < chunks; ++k) {
             const auto [b0, b1] = chunk(k);
             const double w = double(b1 - b0) / double(N);
+            augment_chunk(augment_seed, b0, b1);
             const Tensor& fake = g_.forward(z_.slice(b0, b1));
             const auto parts = penalty(reals.slice(b0, b1), fake, b0, b1, gp);
             st.d.loss += w * parts.loss;
@@ -144,6 +159,8 @@ private:
             st.d.penalty += w * parts.penalty;
             st.d.drift += w * parts.drift;
             st.d.grad_norm += w * parts.grad_norm;
+            st.d.real_sign += w * parts.real_sign;
+            st.d.real_vs_fake += w * parts.real_vs_fake;
             if (chunks > 1) accumulate(dp_, d_acc_, k == 0, float(w));
         }
         if (chunks > 1)
@@ -151,10 +168,11 @@ private:
         if (o.reduce) { // this share's mean, weighted by its part of the minibatch, summed over the processes
             const double share = double(N) / double(NG);
             pgg::dist::sum_gradients(dp_, *o.reduce, float(share), flat_);
-            double parts[] = {st.d.loss, st.d.d_real, st.d.d_fake, st.d.penalty, st.d.drift, st.d.grad_norm};
+            double parts[] = {st.d.loss,      st.d.d_real,    st.d.d_fake,         st.d.penalty, st.d.drift,
+                              st.d.grad_norm, st.d.real_sign, st.d.real_vs_fake};
             for (double& v : parts) v *= share;
             o.reduce->sum(parts, std::size(parts));
-            st.d = {parts[0], parts[1], parts[2], parts[3], parts[4], parts[5]};
+            st.d = {parts[0], parts[1], parts[2], parts[3], parts[4], parts[5], parts[6], parts[7]};
         }
         st.d_applied = adam_d_.step();
 
@@ -162,13 +180,14 @@ private:
         latents(z_, true);
         for (index_t k = 0; k < chunks; ++k) {
             const auto [b0, b1] = chunk(k);
+            augment_chunk(augment_seed + 1, b0, b1);
             const Tensor& fake = g_.forward(z_.slice(b0, b1));
-            const Tensor& score = d_.forward(fake);
+            const Tensor& score = aug_d_.forward(fake);
             st.g_loss -= double(pgg::sum(score)) / double(NG);
             seed_.resize_(score.shape()).fill(-1.0f / float(NG));
             dfake_.resize_(fake.shape()); // chunks may differ in size
             dz_.resize_({b1 - b0, W::latent_size});
-            d_.backward(seed_, dfake_, pgg::nn::Accumulate{.input = false, .param_grads = false}); // only d score / d image
+            aug_d_.backward(seed_, dfake_, pgg::nn::Accumulate{.input = false, .param_grads = false}); // only d score / d image
             g_.backward(dfake_, dz_, pgg::nn::Accumulate{false, k > 0});
         }
         if (o.reduce) {
@@ -209,6 +228,7 @@ private:
 
     GNet g_, gs_;
     DNet d_;
+    pgg::nn::Augmented<DNet> aug_d_{d_}; // D behind the augmentations (identity while p is 0)
     pgg::optim::ParameterList<float, Dev> gp_, gsp_, dp_;
     pgg::optim::Adam<float, Dev> adam_g_, adam_d_;
     pgg::optim::ExponentialMovingAverage<float, Dev> ema_;

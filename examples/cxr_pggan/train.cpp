@@ -165,7 +165,11 @@ private:
             st_.latents = pgg::Generator(cfg_.seed, 1);
             st_.reals = pgg::Generator(cfg_.seed, 2);
             st_.mixing = pgg::Generator(cfg_.seed, 3);
+            st_.augment = pgg::Generator(cfg_.seed, 6);
         }
+        // ADA continues from the p it reached; the other modes take theirs from the config
+        if (cfg_.augment != "ada" || snapshot.empty() || info_.config.augment != "ada")
+            st_.augment_p = cfg_.augment == "diffaugment" ? 1.0 : cfg_.augment == "none" ? 0.0 : cfg_.augment_p;
         // check that every stage this run needs was compiled, before training starts
         for (int r = 4; r <= R_; r *= 2)
             require_stage(cfg_.fmap_base, cfg_.fmap_max, cfg_.latent_size, r, C_, o_.device);
@@ -202,6 +206,10 @@ private:
         if (world_.size() > 1)
             say(std::to_string(world_.size()) + " processes (MPI), " + std::to_string(cfg_.threads) + " thread(s) each, sharing every minibatch");
         if (!snapshot.empty()) say("resumed from " + snapshot + " at kimg " + fixed(double(st_.cur_nimg) / 1000, 1));
+        if (cfg_.augment != "none")
+            say("augmentation: " + cfg_.augment +
+                (cfg_.augment == "ada" ? ", p from " + fixed(st_.augment_p, 3) + " holding r_t (" + cfg_.ada_statistic + ") at " + fixed(cfg_.ada_target, 2)
+                                       : ", p " + fixed(st_.augment_p, 3)));
         if (continue_dir && world_.is_root()) remove_leftovers();
         if (plot_.empty()) plot_.load(dir_ + "/metrics.jsonl");
     }
@@ -232,6 +240,38 @@ private:
     }
 
     AdamSettings adam_settings() const { return {cfg_.adam_beta1, cfg_.adam_beta2, cfg_.adam_epsilon}; }
+
+    pgg::nn::AugmentOptions augment_options() const {
+        if (cfg_.augment == "diffaugment") return pgg::nn::diffaugment_options();
+        return {.p = st_.augment_p,
+                .xflip = cfg_.augment_xflip,
+                .rotate90 = cfg_.augment_rotate90,
+                .translate = cfg_.augment_translate,
+                .scale = cfg_.augment_scale,
+                .rotate = cfg_.augment_rotate,
+                .aniso = cfg_.augment_aniso,
+                .translate_frac = cfg_.augment_translate_frac,
+                .brightness = cfg_.augment_brightness,
+                .contrast = cfg_.augment_contrast,
+                .noise = cfg_.augment_noise,
+                .cutout = cfg_.augment_cutout};
+    }
+
+    // ADA's statistic r_t of one minibatch (config.hpp, ada_statistic).
+    double ada_statistic(const StepStats& r) const { return cfg_.ada_statistic == "real_sign" ? r.d.real_sign : r.d.real_vs_fake; }
+
+    // ADA (Karras et al. 2020): every ada_interval minibatches, p moves by sign(r_t - target) times the
+    // images of the interval over ada_kimg thousand, r_t the interval's mean of the statistic.
+    void adapt_augment(const StepStats& r, int minibatch) {
+        if (cfg_.augment != "ada") return;
+        st_.ada_sum += ada_statistic(r) * minibatch;
+        st_.ada_n += minibatch;
+        if (++st_.ada_steps < cfg_.ada_interval) return;
+        const double rt = st_.ada_sum / double(st_.ada_n);
+        const double step = double(st_.ada_n) / (cfg_.ada_kimg * 1000);
+        st_.augment_p = std::clamp(st_.augment_p + (rt > cfg_.ada_target ? step : rt < cfg_.ada_target ? -step : 0.0), 0.0, 1.0);
+        st_.ada_sum = 0, st_.ada_n = 0, st_.ada_steps = 0;
+    }
 
     static std::string fixed(double v, int digits) {
         char b[64];
@@ -328,7 +368,8 @@ private:
                 st_.cur_nimg += s.minibatch;
                 st_.skipped_d += !r.d_applied;
                 st_.skipped_g += !r.g_applied;
-                sums.add(r);
+                sums.add(r, ada_statistic(r));
+                adapt_augment(r, s.minibatch);
             }
             const double session = std::chrono::duration<double>(clock_type::now() - session_start).count();
             st_.train_time = time_before + session;
@@ -385,6 +426,11 @@ private:
         gather_rows(z_d_, mine, in_.z_d);
         gather_rows(z_g_, mine, in_.z_g);
         gather_rows(mixing_, mine, in_.mixing);
+        std::uint32_t words[4];
+        st_.augment.take(1).block(0, words);
+        in_.augment_seed = std::uint64_t(words[0]) << 32 | words[1];
+        in_.sample_ids = mine;
+        stage_->set_augment(augment_options());
         if (world_.size() > 1) o.reduce = &world_, o.global_minibatch = n;
         return stage_->train_minibatch(reals_, in_, o);
     }
@@ -406,9 +452,12 @@ private:
     }
 
     struct Sums {
-        double n = 0, d_loss = 0, g_loss = 0, real = 0, fake = 0, penalty = 0, norm = 0;
-        void add(const StepStats& r) {
+        double n = 0, d_loss = 0, g_loss = 0, real = 0, fake = 0, penalty = 0, norm = 0, real_sign = 0, vs_fake = 0, rt = 0;
+        void add(const StepStats& r, double ada_rt) {
             ++n;
+            real_sign += r.d.real_sign;
+            vs_fake += r.d.real_vs_fake;
+            rt += ada_rt;
             d_loss += r.d.loss;
             g_loss += r.g_loss;
             real += r.d.d_real;
@@ -435,10 +484,10 @@ private:
         char line[512];
         std::snprintf(line, sizeof line,
                       "tick %-5d kimg %-8.1f lod %-5.2f minibatch %-4d time %-12s sec/tick %-7.1f sec/kimg %-7.2f maintenance %-6.1f "
-                      "D %.4f  G %.4f  real %.4f  fake %.4f  gp %.4f  |grad| %.4f",
+                      "D %.4f  G %.4f  real %.4f  fake %.4f  gp %.4f  |grad| %.4f  r_t %.3f  augment p %.3f",
                       st_.cur_tick, double(st_.cur_nimg) / 1000, s.lod, s.minibatch, pgg::format_duration(st_.train_time).c_str(),
                       tick_time, tick_time / std::max(tick_kimg, 1e-9), maintenance, m.d_loss / n, m.g_loss / n, m.real / n,
-                      m.fake / n, m.penalty / n, m.norm / n);
+                      m.fake / n, m.penalty / n, m.norm / n, m.rt / n, st_.augment_p);
         say(line);
         nlohmann::json j = {{"tick", st_.cur_tick},
                             {"kimg", double(st_.cur_nimg) / 1000},
@@ -453,6 +502,10 @@ private:
                             {"D_fake", m.fake / n},
                             {"penalty", m.penalty / n},
                             {"grad_norm", m.norm / n},
+                            {"real_sign", m.real_sign / n},
+                            {"real_vs_fake", m.vs_fake / n},
+                            {"ada_rt", m.rt / n},
+                            {"augment_p", st_.augment_p},
                             {"skipped_D", st_.skipped_d},
                             {"skipped_G", st_.skipped_g}};
         append_line(dir_ + "/metrics.jsonl", j.dump());

@@ -1,6 +1,7 @@
 #pragma once
 // The layers and their composition.
 #include "nn/activation.hpp"
+#include "nn/augment.hpp"
 #include "nn/bias.hpp"
 #include "nn/combine.hpp"
 #include "nn/conv.hpp"

@@ -15,6 +15,7 @@
 #include "kernels/gemm.hpp"
 #include "kernels/conv.hpp"
 #include "kernels/resample.hpp"
+#include "kernels/augment.hpp"
 #include "kernels/stddev.hpp"
 
 #include "backend/cpu/eval.hpp"
@@ -22,6 +23,7 @@
 #include "backend/cpu/gemm.hpp"
 #include "backend/cpu/conv.hpp"
 #include "backend/cpu/resample.hpp"
+#include "backend/cpu/augment.hpp"
 #include "backend/cpu/stddev.hpp"
 
 // The CUDA backend, where nvcc compiles the including file: CPU-only users never need the toolkit.
@@ -34,6 +36,7 @@
 #include "backend/cuda/gemm.hpp"
 #include "backend/cuda/conv.hpp"
 #include "backend/cuda/resample.hpp"
+#include "backend/cuda/augment.hpp"
 #include "backend/cuda/stddev.hpp"
 #endif
 

@@ -3,7 +3,8 @@
 # two processes with half of every minibatch train the same networks as one process with all of it (up
 # to the order of floating-point sums) and write the same files; a run started with 2 processes resumes
 # with 1 and the other way round; a minibatch that does not split is refused before anything is written;
-# a killed process stops the run, the snapshots stay intact and the run resumes.
+# a killed process stops the run, the snapshots stay intact and the run resumes; with ADA, the
+# augmentations and p are the same in both.
 # Usage: data_parallel.sh CXR_PGGAN WORK_DIR CXR_DIR SAME_WEIGHTS_PY MPIEXEC
 set -euo pipefail
 P=$1
@@ -38,6 +39,17 @@ close runs/000-one/network-final.safetensors runs/002-two-one/network-final.safe
 "$P" train "${S[@]}" --threads 1 --total-kimg 0.128 --desc one-two > /dev/null
 mpi 2 "$P" train --resume runs/003-one-two --total-kimg 0.32 > /dev/null
 close runs/000-one/network-final.safetensors runs/003-one-two/network-final.safetensors "1 process resumed with 2"
+
+# ADA: every sample's augmentations, and the p adapted from the processes' summed statistic, are those
+# of one process (8 minibatches: later, the cancellation in D's last bias gradient, 2 eps mean D(real),
+# makes rounding differences outgrow the tolerance faster than without augmentation)
+A=(--set augment=ada --set augment_p=0.2 --set ada_kimg=0.5 --set ada_target=-0.99)
+"$P" train "${S[@]}" "${A[@]}" --threads 1 --total-kimg 0.128 --desc ada-one > /dev/null
+mpi 2 "$P" train "${S[@]}" "${A[@]}" --total-kimg 0.128 --desc ada-two > /dev/null
+close runs/*-ada-one/network-final.safetensors runs/*-ada-two/network-final.safetensors "2 processes trained other networks than 1 with ADA"
+p_of() { grep -o '"augment_p":[0-9.e-]*' runs/*-"$1"/metrics.jsonl | tr '\n' ' '; }
+[ "$(p_of ada-one)" = "$(p_of ada-two)" ] && [ "$(p_of ada-one)" != '"augment_p":0.2 "augment_p":0.2 ' ] ||
+    fail "ADA's p differs between 1 and 2 processes, or did not move: $(p_of ada-one) / $(p_of ada-two)"
 
 # 3 processes cannot share minibatches of 16 in whole groups of 4: a clear error, no run folder
 if mpi 3 "$P" train "${S[@]}" --total-kimg 0.32 --desc three > three.txt 2>&1; then fail "3 processes took minibatches of 16"; fi

@@ -26,6 +26,27 @@ S=(--data cxr16 --results runs --threads 2 --set lod_training_kimg=0.5 --set lod
 /usr/bin/python3 "$SAME" runs/000-straight/network-final.safetensors runs/001-split/network-final.safetensors ||
     fail "a resumed run differs from a straight one"
 
+# adaptive augmentation (ADA): p rises (a target below any r_t), is logged, plotted and restored on resume
+# (the split lands inside an adjustment interval: 94 minibatches, intervals of 4)
+A=(--set augment=ada --set ada_target=-0.99 --set ada_kimg=5)
+"$P" train "${S[@]}" "${A[@]}" --total-kimg 3 --desc ada > /dev/null
+"$P" train "${S[@]}" "${A[@]}" --total-kimg 1.5 --desc ada-split > /dev/null
+"$P" train --resume runs/003-ada-split --total-kimg 3 > /dev/null
+/usr/bin/python3 "$SAME" runs/002-ada/network-final.safetensors runs/003-ada-split/network-final.safetensors ||
+    fail "a resumed ADA run differs from a straight one"
+/usr/bin/python3 "$FINITE" runs/002-ada/metrics.jsonl augment_p ada_rt real_sign real_vs_fake || fail "non-finite augmentation metrics"
+/usr/bin/python3 - runs/002-ada/metrics.jsonl runs/003-ada-split/metrics.jsonl <<'PY' || fail "augment_p did not rise as ADA moves it, or differs after resume"
+import json, sys
+a, b = ([json.loads(l)["augment_p"] for l in open(f)] for f in sys.argv[1:])
+# at most 3008 images in steps of 64 / 5000 = 0.0128 per 4 minibatches of 16: p <= 0.6016
+print("augment_p by tick:", a)
+sys.exit(0 if a == b and 0.3 < a[-1] <= 0.6016 and a[-1] > a[0] > 0 else 1)
+PY
+grep -q "augmentation: ada, p from 0.000 holding r_t (real_vs_fake) at -0.99" runs/002-ada/log.txt || fail "the log does not describe the augmentation"
+grep -q "augment p 0\.[1-9]" runs/002-ada/log.txt || fail "the tick lines lack p"
+if "$P" train "${S[@]}" --set augment=always --total-kimg 0.1 --desc bad-augment 2> err.txt; then fail "augment=always accepted"; fi
+grep -q "augment must be none, ada, fixed or diffaugment" err.txt || fail "augment=always's error: $(cat err.txt)"
+
 # --device cuda without a usable GPU (or in a build without CUDA): a clear error, and no run folder
 if ! nvidia-smi > /dev/null 2>&1; then
     if "$P" train "${S[@]}" --config rsna-512 --total-kimg 0.1 --desc gpu --device cuda 2> err.txt; then
@@ -103,12 +124,12 @@ sleep 6
 kill -INT "$pid"
 rc=0; wait "$pid" || rc=$?
 [ "$rc" -eq 130 ] || fail "an interrupted run exited with status $rc, not 130 (128 + SIGINT)"
-grep -q "interrupted (signal 2)" runs/002-interrupted/log.txt || fail "no interruption note in the log"
-ls runs/002-interrupted/network-snapshot-*.safetensors > /dev/null || fail "no snapshot after SIGINT"
-ls runs/002-interrupted | grep -q "tmp" && fail "a temporary file was left behind"
-kimg=$(sed -n 's/.*at kimg \([0-9.]*\);.*/\1/p' runs/002-interrupted/log.txt)
-"$P" train --resume runs/002-interrupted --total-kimg "$(awk "BEGIN { print $kimg + 0.2 }")" > resumed2.txt || fail "resume after SIGINT"
-grep -q "resumed from" runs/002-interrupted/log.txt || fail "resume note"
+grep -q "interrupted (signal 2)" runs/004-interrupted/log.txt || fail "no interruption note in the log"
+ls runs/004-interrupted/network-snapshot-*.safetensors > /dev/null || fail "no snapshot after SIGINT"
+ls runs/004-interrupted | grep -q "tmp" && fail "a temporary file was left behind"
+kimg=$(sed -n 's/.*at kimg \([0-9.]*\);.*/\1/p' runs/004-interrupted/log.txt)
+"$P" train --resume runs/004-interrupted --total-kimg "$(awk "BEGIN { print $kimg + 0.2 }")" > resumed2.txt || fail "resume after SIGINT"
+grep -q "resumed from" runs/004-interrupted/log.txt || fail "resume note"
 # reset_opt_for_new_lod=false: Adam's state runs on across the level-of-detail boundaries at 0.5 and
 # 1 kimg (its step count is that of every minibatch); true (the default) restarts it at each
 "$P" train "${S[@]}" --total-kimg 1.5 --desc keepadam --set reset_opt_for_new_lod=false > keepadam.txt

@@ -109,6 +109,28 @@ TEST_CASE("cuda layers: activations, normalisation, resampling, reshapes", "[gpu
     compare_layer<GaussianDropout<0.2f>>({2, 3, 4, 4}, 1e-5); // the same noise from the same seed
 }
 
+TEST_CASE("cuda layers: augmentation draws and computes what the CPU does", "[gpu][layer][augment]") {
+    Net<Augment, float, cpu> c;
+    Net<Augment, float, cuda> g;
+    c.options = g.options = {.p = 0.8, .xflip = true, .rotate90 = true};
+    c.reseed(3, {4, 9, 1});
+    g.reseed(3, {4, 9, 1});
+    const auto x = random_cpu<float>({3, 2, 16, 12}, 2);
+    const Tensor<float> y = c.forward(x).clone();
+    CHECK_MATCHES(g.forward(to<cuda>(x)), y, 1e-5); // noise included: the same Philox numbers
+    const auto dy = random_cpu<float>(y.shape(), 3), dx0 = random_cpu<float>(x.shape(), 4);
+    for (bool accumulate : {false, true}) {
+        INFO("accumulate " << accumulate);
+        Tensor<float> dx = dx0.clone();
+        Tensor<float, cuda> gdx = to<cuda>(dx0);
+        c.backward(dy, dx, Accumulate{accumulate, accumulate});
+        g.backward(to<cuda>(dy), gdx, Accumulate{accumulate, accumulate}); // atomics: another order of sums
+        CHECK_MATCHES(gdx, dx, 1e-5);
+    }
+    const auto xt = random_cpu<float>(x.shape(), 5);
+    CHECK_MATCHES(g.tangent(to<cuda>(xt)), c.tangent(xt), 1e-5);
+}
+
 TEST_CASE("cuda layers: a whole discriminator, first and second order", "[gpu][layer]") {
     compare_layer<SmallD, true>({4, 1, 8, 8});
     compare_layer<Sequential<Conv2d<2, 3, 3>, Tanh, Sequential<Upsample2x, Conv2d<3, 2, 1>>, PixelNorm>>({2, 2, 3, 3});

@@ -94,6 +94,8 @@ struct WganGpParts {
     double penalty = 0;   // lambda * mean (|grad| / norm_scale - 1)^2
     double drift = 0;     // drift * mean D(real)^2
     double grad_norm = 0; // mean |grad D(mixed)| / norm_scale
+    double real_sign = 0;    // mean sign(D(real)): ADA's overfitting heuristic r_t (for logits)
+    double real_vs_fake = 0; // mean sign(D(real_n) - D(fake_n)): 2 P(D(real) > D(fake)) - 1, paired by sample
 };
 
 struct WganGpOptions {
@@ -108,7 +110,7 @@ struct WganGpOptions {
 // its first step an evaluation allocates nothing.
 template <class T, class D>
 struct WganGpBuffers {
-    Tensor<T, D> mixing, mixed, ones, zeros, g, norm, coef, u, dx, dxt, seed;
+    Tensor<T, D> mixing, mixed, ones, zeros, g, norm, coef, u, dx, dxt, seed, fake_scores;
 };
 
 // One WGAN-GP evaluation of discriminator `d` (a bound layer with tangent passes): leaves the exact
@@ -143,12 +145,15 @@ WganGpParts wgan_gp_discriminator(Net& d, const Tensor<T, D>& real, const Tensor
     // 3. + grad of mean D(fake)
     const Tensor<T, D>& s_fake = d.forward(fake);
     parts.d_fake = mean(s_fake);
+    b.fake_scores.resize_(s_fake.shape()).copy_(s_fake); // the next forward overwrites s_fake
     b.seed.resize_(s_fake.shape()).fill(inv_n);
     d.backward(b.seed, b.dx, Accumulate{false, true});
     // 4. + grad of -mean D(real) + drift mean D(real)^2
     const Tensor<T, D>& s_real = d.forward(real);
     parts.d_real = mean(s_real);
     parts.drift = o.drift * mean(square(s_real));
+    parts.real_sign = mean(where(s_real > 0, T(1), where(s_real < 0, T(-1), T(0))));
+    parts.real_vs_fake = mean(where(s_real > b.fake_scores, T(1), where(s_real < b.fake_scores, T(-1), T(0))));
     b.seed = (T(2 * o.drift) * s_real - 1) * inv_n;
     d.backward(b.seed, b.dx, Accumulate{false, true});
     parts.loss = parts.d_fake - parts.d_real + parts.penalty + parts.drift;
