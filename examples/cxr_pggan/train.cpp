@@ -199,6 +199,13 @@ private:
             pgg::Generator g(cfg_.seed, 5);
             ds_->minibatch(g, index_t(gw_) * gh_, 0.0, reals);
             pgg::io::write_png(dir_ + "/reals.png", image_grid(reals, cell_, gw_));
+            if (cfg_.augment != "none") { // the same reals with every augmentation drawn (p = 1): its strengths at a glance
+                pgg::nn::Net<pgg::nn::Augment> augment;
+                augment.options = augment_options();
+                augment.options.p = 1;
+                augment.reseed(cfg_.seed);
+                pgg::io::write_png(dir_ + "/augment.png", image_grid(augment.forward(reals), cell_, gw_));
+            }
         }
         log_ = dir_ + "/log.txt";
         say("cxr_pggan train: " + o_.data + " (" + std::to_string(ds_->size()) + " images, " + std::to_string(R_) + "x" +

@@ -44,6 +44,7 @@ sys.exit(0 if a == b and 0.3 < a[-1] <= 0.6016 and a[-1] > a[0] > 0 else 1)
 PY
 grep -q "augmentation: ada, p from 0.000 holding r_t (real_vs_fake) at -0.99" runs/002-ada/log.txt || fail "the log does not describe the augmentation"
 grep -q "augment p 0\.[1-9]" runs/002-ada/log.txt || fail "the tick lines lack p"
+[ -s runs/002-ada/augment.png ] && [ ! -e runs/000-straight/augment.png ] || fail "augment.png missing with ADA, or written without"
 if "$P" train "${S[@]}" --set augment=always --total-kimg 0.1 --desc bad-augment 2> err.txt; then fail "augment=always accepted"; fi
 grep -q "augment must be none, ada, fixed or diffaugment" err.txt || fail "augment=always's error: $(cat err.txt)"
 
@@ -100,6 +101,13 @@ if "$P" generate --snapshot "$R/log.txt" --num 1 --out bad 2> err.txt; then fail
 [ "$(sed -n 3p "$R/evaluate.csv" | cut -d, -f1)" = '"network-final.safetensors"' ] || fail "not newest first"
 floor=$(sed -n 2p "$R/evaluate.csv" | cut -d, -f7); final=$(sed -n 3p "$R/evaluate.csv" | cut -d, -f7)
 awk "BEGIN { exit !($floor < $final) }" || fail "a 3-kimg generator scored at or below the reals floor ($final <= $floor)"
+# compare: evaluated runs in one plot and a table of best and final SWD; an unevaluated run is an error
+"$P" evaluate --run runs/002-ada --reals cxr16 --num 64 > /dev/null || fail "evaluate --run (ADA run)"
+"$P" compare "$R" runs/002-ada --out cmp > cmp.txt || fail "compare"
+[ -s cmp.png ] && [ "$(wc -l < cmp.csv)" -eq 3 ] || fail "compare wrote no plot or a wrong table: $(cat cmp.csv)"
+grep -q '^"002-ada","ada",16,[0-9.]*,[0-9.]*,[0-9.]*,3.008,' cmp.csv || fail "compare's table: $(cat cmp.csv)"
+if "$P" compare "$R" runs/003-ada-split --out cmp2 2> err.txt; then fail "compare took a run without evaluate.csv"; fi
+grep -q "003-ada-split/evaluate.csv: cannot open" err.txt && [ ! -e cmp2.csv ] || fail "compare's error: $(cat err.txt)"
 # any two folders of images, brought to a common power-of-two size (here 16)
 "$P" evaluate --images gen --reals "$CXR/images" --num 5 > eval_images.txt || fail "evaluate --images"
 grep -q '^"gen",nan,16,' gen-evaluate.csv || fail "evaluate --images: $(cat gen-evaluate.csv)"
