@@ -227,6 +227,9 @@ TEST_CASE("Augment: a per-sample affine map with exact gradients and tangents, d
     CHECK(max(abs(y.slice(1, 2) - whole.slice(2, 3))) == 0.0f);
     CHECK(max(abs(aug.forward(two).slice(0, 1) - whole.slice(7, 8))) > 0.01f); // call 1 draws anew
     CHECK_THROWS_WITH(aug.forward(batch), Catch::Contains("2 sample ids for 10 samples"));
+    aug.reseed(11);
+    aug.train(false); // inference: the identity
+    CHECK(aug.forward(batch).shares_storage(batch));
 }
 
 TEST_CASE("Augment: each augmentation happens with probability p, with ADA's strengths", "[layer]") {

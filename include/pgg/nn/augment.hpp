@@ -9,6 +9,8 @@
 // pass, so the layer is linear in x: its tangent is A x' and both vector-Jacobian products are A^T,
 // which keeps a WGAN-GP penalty's second-order path exact through it.
 //
+// In inference mode (train(false)) the layer is the identity.
+//
 // Draws are a pure function of (seed, call, sample id): reseed(seed, ids) numbers the forward passes
 // that follow 0, 1, 2, ... and gives the rows their ids (default 0..N-1), so a sample of a minibatch
 // split into chunks, or across processes, gets the same augmentation as in one pass over the whole.
@@ -147,6 +149,8 @@ struct Augment {
 
         AugmentOptions options;
 
+        void train(bool on) { training_ = on; } // in inference mode, the identity
+
         // Forward passes from here on are calls 0, 1, 2, ... of `seed`; row r of their inputs is sample
         // ids[r] (empty: r). Ids must be below 2^32.
         void reseed(std::uint64_t seed, std::vector<index_t> ids = {}) {
@@ -163,7 +167,7 @@ struct Augment {
             const AugmentNoise noise{seed_, call_++};
             identity_ = true;
             params_.resize_({N, index_t(augment_param::count)});
-            if (options.active())
+            if (options.active() && training_)
                 for (index_t n = 0; n < N; ++n) {
                     const std::uint64_t id = std::uint64_t(ids_.empty() ? n : ids_[std::size_t(n)]);
                     PGG_CHECK(id < (std::uint64_t(1) << 32), "Augment: sample id ", id, " is not below 2^32");
@@ -207,7 +211,7 @@ struct Augment {
         std::uint64_t seed_ = 0, call_ = 0;
         std::vector<index_t> ids_;
         Shape x_shape_;
-        bool identity_ = true;
+        bool identity_ = true, training_ = true;
         Tensor<T> params_;
         Tensor<T, D> device_params_, copy_, y_, yt_; // device_params_: params_ on D (copy_ off the CPU)
     };
