@@ -166,9 +166,19 @@ TEST_CASE("GaussianDropout: noise N(1, p/(1-p)) in training, identity in inferen
 TEST_CASE("Augment: a per-sample affine map with exact gradients and tangents, drawn by (seed, call, sample id)", "[layer]") {
     using namespace augment_param;
     const AugmentOptions all{.p = 1, .xflip = true, .rotate90 = true}; // every augmentation, default strengths
-    auto same_draw = [&](Net<Augment, double>& l) { l.options = all, l.reseed(7); };
-    check_layer<Augment>({3, 2, 8, 6}, {}, same_draw);
-    check_layer_tangent<Augment>({3, 2, 8, 6}, {}, same_draw);
+    const AugmentOptions off{.p = 1, .translate = 0, .scale = 0, .rotate = 0, .aniso = 0, .translate_frac = 0, .brightness = 0,
+                             .contrast = 0, .noise = 0, .cutout = 0};
+    std::vector<AugmentOptions> each(11, off); // and each one alone
+    each[0].xflip = true, each[1].rotate90 = true, each[2].translate = 0.25, each[3].scale = 0.3, each[4].rotate = 30;
+    each[5].aniso = 0.3, each[6].translate_frac = 0.2, each[7].brightness = 0.2, each[8].contrast = 0.5, each[9].noise = 0.1;
+    each[10].cutout = 0.5;
+    each.push_back(all);
+    for (std::size_t k = 0; k < each.size(); ++k) {
+        INFO("augmentation set " << k);
+        auto same_draw = [&](Net<Augment, double>& l) { l.options = each[k], l.reseed(7); };
+        check_layer<Augment>({3, 2, 8, 6}, {.max_points = 30}, same_draw);
+        check_layer_tangent<Augment>({3, 2, 8, 6}, {.max_points = 30}, same_draw);
+    }
 
     // Known maps on one 1 x 1 x 4 x 4 image with values 0..15.
     Tensor<float> x({1, 1, 4, 4});
