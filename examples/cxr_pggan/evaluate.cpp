@@ -210,14 +210,15 @@ Tensor<std::uint8_t> generated(StageBase& stage, std::uint64_t seed, index_t fir
     return pgg::io::to_uint8(images);
 }
 
-Row score_snapshot(Evaluator& ev, const EvaluateOptions& o, const std::string& path) {
-    SnapshotInfo info;
-    auto stage = load_stage(path, info, o.device);
-    const index_t r = stage->resolution();
+// The smallest stage SWD scores: its 7x7 patches need 8x8 images.
+constexpr index_t smallest_scored = 8;
+
+Row score_snapshot(Evaluator& ev, const EvaluateOptions& o, const std::string& path, StageBase& stage, const SnapshotInfo& info) {
+    const index_t r = stage.resolution();
     // latents from a seed of their own: the images of `generate --seed` are not re-scored by accident
     const std::uint64_t latent_seed = o.seed + 1000;
     return ev.score(fs::path(path).filename().string(), double(info.state.cur_nimg) / 1000.0, r, index_t(o.num),
-                    [&](index_t b, index_t c) { return generated(*stage, latent_seed, b, c); });
+                    [&](index_t b, index_t c) { return generated(stage, latent_seed, b, c); });
 }
 
 void write_outputs(const std::vector<Row>& rows, const std::string& prefix, bool plot) {
@@ -324,13 +325,23 @@ void evaluate(EvaluateOptions o) {
     const std::vector<std::string> snapshots = o.run.empty() ? std::vector<std::string>{o.snapshot} : run_snapshots(o.run);
     std::map<index_t, bool> floor_done;
     for (const auto& s : snapshots) {
-        Row row = score_snapshot(ev, o, s);
+        SnapshotInfo info;
+        auto stage = load_stage(s, info, o.device);
+        if (stage->resolution() < smallest_scored) { // a run's first ticks: nothing to score
+            PGG_CHECK(!o.run.empty(), s, ": a ", stage->resolution(), "x", stage->resolution(), " snapshot; SWD needs ",
+                      smallest_scored, "x", smallest_scored, " images at least");
+            std::printf("skipped %s: %ldx%ld, below SWD's %ldx%ld\n", fs::path(s).filename().c_str(), long(stage->resolution()),
+                        long(stage->resolution()), long(smallest_scored), long(smallest_scored));
+            continue;
+        }
+        Row row = score_snapshot(ev, o, s, *stage, info);
         if (!floor_done[row.resolution]) {
             floor_done[row.resolution] = true;
             rows.push_back(ev.reals_row(row.resolution));
         }
         rows.push_back(std::move(row));
     }
+    PGG_CHECK(!rows.empty(), o.run, ": no snapshot is ", smallest_scored, "x", smallest_scored, " or larger, nothing to score");
     if (o.out.empty()) o.out = o.run.empty() ? fs::path(o.snapshot).replace_extension().string() + "-evaluate" : o.run + "/evaluate";
     write_outputs(rows, o.out, !o.run.empty());
 }

@@ -153,4 +153,13 @@ print("kept Adam:", steps, "steps for", nimg, "images; reset at each boundary:",
 sys.exit(0 if steps == [nimg // 16] * 2 and int(reset["adam_G.steps"]) < nimg // 16 else 1)
 PY
     fail "reset_opt_for_new_lod=false did not keep Adam's state across stages"
+# evaluate: a run's 4x4 snapshots are skipped (SWD needs 8x8); a 4x4 snapshot alone is an error
+"$P" train "${S[@]}" --total-kimg 0.1 --desc tiny --set network_snapshot_ticks=1 --set tick_kimg_base=0.05 > /dev/null
+if "$P" evaluate --run runs/*-tiny --reals cxr16 --num 8 > tiny.txt 2> err.txt; then fail "evaluate scored a run of 4x4 snapshots"; fi
+grep -q "skipped network-final.safetensors: 4x4" tiny.txt && grep -q "no snapshot is 8x8 or larger" err.txt ||
+    fail "evaluate on 4x4 snapshots: $(cat tiny.txt err.txt)"
+if "$P" evaluate --snapshot runs/*-tiny/network-final.safetensors --reals cxr16 --num 8 2> err.txt > /dev/null; then
+    fail "evaluate scored a 4x4 snapshot"
+fi
+grep -q "SWD needs 8x8 images at least" err.txt || fail "evaluate --snapshot on 4x4: $(cat err.txt)"
 echo "train end to end: all checks passed"
