@@ -6,7 +6,7 @@
 #
 #   scripts/ada-study.sh [CXR_DIR] [OUT_DIR]     defaults: ../shared/data/cxr and ada-study
 #
-# CXR_DIR holds images/ and labels.csv (file,label; 0 = normal). Each run takes about 12 minutes on 2
+# CXR_DIR holds images/ and labels.csv (file,label; 0 = normal). Each run takes about 13 minutes on 2
 # CPU cores; the script can be stopped at any time and started again: finished runs are kept, an
 # interrupted one resumes from its last snapshot. SIZES, MODES and SEEDS (environment) pick a part.
 set -euo pipefail
