@@ -264,14 +264,14 @@ private:
                 .cutout = cfg_.augment_cutout};
     }
 
-    // ADA's statistic r_t of one minibatch (config.hpp, ada_statistic).
-    double ada_statistic(const StepStats& r) const { return cfg_.ada_statistic == "real_sign" ? r.d.real_sign : r.d.real_vs_fake; }
+    // ADA's statistic r_t (config.hpp, ada_statistic), of a minibatch or of a tick's sums.
+    double ada_statistic(double real_sign, double real_vs_fake) const { return cfg_.ada_statistic == "real_sign" ? real_sign : real_vs_fake; }
 
     // ADA (Karras et al. 2020): every ada_interval minibatches, p moves by sign(r_t - target) times the
     // images of the interval over ada_kimg thousand, r_t the interval's mean of the statistic.
     void adapt_augment(const StepStats& r, int minibatch) {
         if (cfg_.augment != "ada") return;
-        st_.ada_sum += ada_statistic(r) * minibatch;
+        st_.ada_sum += ada_statistic(r.d.real_sign, r.d.real_vs_fake) * minibatch;
         st_.ada_n += minibatch;
         if (++st_.ada_steps < cfg_.ada_interval) return;
         const double rt = st_.ada_sum / double(st_.ada_n);
@@ -375,7 +375,7 @@ private:
                 st_.cur_nimg += s.minibatch;
                 st_.skipped_d += !r.d_applied;
                 st_.skipped_g += !r.g_applied;
-                sums.add(r, ada_statistic(r));
+                sums.add(r);
                 adapt_augment(r, s.minibatch);
             }
             const double session = std::chrono::duration<double>(clock_type::now() - session_start).count();
@@ -459,12 +459,11 @@ private:
     }
 
     struct Sums {
-        double n = 0, d_loss = 0, g_loss = 0, real = 0, fake = 0, penalty = 0, norm = 0, real_sign = 0, vs_fake = 0, rt = 0;
-        void add(const StepStats& r, double ada_rt) {
+        double n = 0, d_loss = 0, g_loss = 0, real = 0, fake = 0, penalty = 0, norm = 0, real_sign = 0, vs_fake = 0;
+        void add(const StepStats& r) {
             ++n;
             real_sign += r.d.real_sign;
             vs_fake += r.d.real_vs_fake;
-            rt += ada_rt;
             d_loss += r.d.loss;
             g_loss += r.g_loss;
             real += r.d.d_real;
@@ -494,7 +493,7 @@ private:
                       "D %.4f  G %.4f  real %.4f  fake %.4f  gp %.4f  |grad| %.4f  r_t %.3f  augment p %.3f",
                       st_.cur_tick, double(st_.cur_nimg) / 1000, s.lod, s.minibatch, pgg::format_duration(st_.train_time).c_str(),
                       tick_time, tick_time / std::max(tick_kimg, 1e-9), maintenance, m.d_loss / n, m.g_loss / n, m.real / n,
-                      m.fake / n, m.penalty / n, m.norm / n, m.rt / n, st_.augment_p);
+                      m.fake / n, m.penalty / n, m.norm / n, ada_statistic(m.real_sign, m.vs_fake) / n, st_.augment_p);
         say(line);
         nlohmann::json j = {{"tick", st_.cur_tick},
                             {"kimg", double(st_.cur_nimg) / 1000},
@@ -511,7 +510,7 @@ private:
                             {"grad_norm", m.norm / n},
                             {"real_sign", m.real_sign / n},
                             {"real_vs_fake", m.vs_fake / n},
-                            {"ada_rt", m.rt / n},
+                            {"ada_rt", ada_statistic(m.real_sign, m.vs_fake) / n},
                             {"augment_p", st_.augment_p},
                             {"skipped_D", st_.skipped_d},
                             {"skipped_G", st_.skipped_g}};

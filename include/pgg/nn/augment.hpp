@@ -193,9 +193,7 @@ struct Augment {
             adjoint(dyt, dxt, acc.input);
         }
 
-        // The last forward pass's parameters (N, augment_param::count) on the host, and whether it
-        // left every sample as it was.
-        const Tensor<T>& drawn() const { return params_; }
+        // Whether the last forward pass left every sample as it was.
         bool identity() const { return identity_; }
 
     private:
