@@ -14,6 +14,7 @@ packages=(
   libcli11-dev           # command lines of the examples
   libdcmtk-dev           # DICOM input (optional for pgg, used by cxr_pggan and the tests)
   libopenmpi-dev openmpi-bin # data-parallel training across processes and machines (mpirun; optional for pgg)
+  iproute2               # network namespaces for the two-machine test (tests/dist/two_machines.sh)
   catch2                 # tests
   libbenchmark-dev       # benchmarks
   clang-14 libclang-rt-14-dev # libFuzzer and the sanitizers' runtimes (scripts/fuzz.sh)
