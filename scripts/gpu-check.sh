@@ -44,6 +44,13 @@ log "GPU tests"
 "$bin/tests/pgg_gpu_tests" -r compact > "$out/tests.txt" 2>&1
 tests_rc=$?
 tail -5 "$out/tests.txt"
+gpus=$(nvidia-smi --list-gpus | wc -l)
+if [ "$gpus" -gt 1 ] && command -v mpiexec > /dev/null; then # NCCL's sums over one process per GPU
+  log "NCCL over $gpus GPUs"
+  OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 mpiexec --oversubscribe -np "$gpus" \
+    "$bin/tests/pgg_gpu_tests" "[nccl]" > "$out/nccl.txt" 2>&1 || tests_rc=1
+  tail -3 "$out/nccl.txt"
+fi
 
 log "GPU benchmarks"
 "$bin/benchmarks/bench_cuda" --benchmark_out="$out/bench_cuda.json" --benchmark_out_format=json > "$out/bench_cuda.txt" 2>&1

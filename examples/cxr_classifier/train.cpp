@@ -19,6 +19,7 @@
 #include <sstream>
 
 #include <pgg/dist/communicator.hpp>
+#include <pgg/dist/gradient_reducer.hpp>
 
 #include "../common/augment.hpp"
 #include "commands.hpp"
@@ -96,6 +97,7 @@ public:
     void run(bool resuming) {
         pgg::InterruptGuard guard;
         check_options();
+        reduce_ = pgg::dist::gradient_reducer(o_.device); // picks this process's GPU: before any CUDA work
         model_ = make_model(int(o_.size), o_.device);
         real_ = read_labelled(o_.data, o_.size, "reading");
         split_ = stratified_split(real_.labels, o_.val_fraction, o_.seed);
@@ -110,8 +112,6 @@ public:
         pgg::Generator init(o_.seed, 0x1417);
         model_->reset_parameters(init);
         model_->use_optimizer(o_.optimizer);
-        PGG_CHECK(o_.device == "cpu" || world_.size() == 1, "--device ", o_.device, ": data-parallel training runs on the CPU (",
-                  world_.size(), " processes)");
         if (world_.size() > 1 && !std::getenv("OMP_NUM_THREADS")) omp_set_num_threads(world_.threads_per_process());
         if (resuming) load(o_.out + "/last.safetensors");
         else if (world_.is_root()) start_folder();
@@ -233,7 +233,7 @@ private:
                 model_->backward(grad);
             }
             if (P > 1) { // the minibatch's mean loss and gradient: each part weighted by its size
-                model_->sum_gradients(world_, float(double(m) / double(nb)));
+                model_->sum_gradients(*reduce_, float(double(m) / double(nb)));
                 loss *= double(m) / double(nb);
                 world_.sum(&loss, 1);
             }
@@ -356,6 +356,7 @@ private:
 
     TrainOptions o_;
     pgg::dist::Communicator& world_ = pgg::dist::Communicator::world();
+    pgg::dist::Reducer* reduce_ = nullptr; // the gradients' sums over the processes (nullptr: one process)
     Labelled real_;
     Split split_;
     std::vector<Tensor<float>> synthetic_[2];

@@ -12,6 +12,7 @@
 #include <regex>
 
 #include <pgg/dist/communicator.hpp>
+#include <pgg/dist/gradient_reducer.hpp>
 
 #include "../common/files.hpp"
 #include "commands.hpp"
@@ -173,10 +174,9 @@ private:
         // check that every stage this run needs was compiled, before training starts
         for (int r = 4; r <= R_; r *= 2)
             require_stage(cfg_.fmap_base, cfg_.fmap_max, cfg_.latent_size, r, C_, o_.device);
+        reduce_ = pgg::dist::gradient_reducer(o_.device); // picks this process's GPU: before any CUDA work
         if (o_.device != "cpu") // a missing or unusable GPU fails here, before the run folder exists
             create_stage(cfg_.fmap_base, cfg_.fmap_max, cfg_.latent_size, 4, C_, adam_settings(), o_.device);
-        PGG_CHECK(o_.device == "cpu" || world_.size() == 1, "--device ", o_.device, ": data-parallel training runs on the CPU (",
-                  world_.size(), " processes)");
 
         // process 0 writes the run folder; the others only train
         if (world_.is_root()) dir_ = continue_dir ? o_.resume : new_run_dir(o_.results, cfg_.desc);
@@ -211,7 +211,10 @@ private:
         say("cxr_pggan train: " + o_.data + " (" + std::to_string(ds_->size()) + " images, " + std::to_string(R_) + "x" +
             std::to_string(R_) + ", " + std::to_string(C_) + " channel(s)) -> " + dir_);
         if (world_.size() > 1)
-            say(std::to_string(world_.size()) + " processes (MPI), " + std::to_string(cfg_.threads) + " thread(s) each, sharing every minibatch");
+            say(std::to_string(world_.size()) + " processes (MPI), " +
+                (reduce_->device_memory() ? "one GPU each, gradients summed by NCCL"
+                                          : std::to_string(cfg_.threads) + " thread(s) each") +
+                ", sharing every minibatch");
         if (!snapshot.empty()) say("resumed from " + snapshot + " at kimg " + fixed(double(st_.cur_nimg) / 1000, 1));
         if (cfg_.augment != "none")
             say("augmentation: " + cfg_.augment +
@@ -438,7 +441,7 @@ private:
         in_.augment_seed = std::uint64_t(words[0]) << 32 | words[1];
         in_.sample_ids = mine;
         stage_->set_augment(augment_options());
-        if (world_.size() > 1) o.reduce = &world_, o.global_minibatch = n;
+        if (reduce_) o.reduce = reduce_, o.global_minibatch = n;
         return stage_->train_minibatch(reals_, in_, o);
     }
 
@@ -521,6 +524,7 @@ private:
 
     TrainOptions o_;
     pgg::dist::Communicator& world_ = pgg::dist::Communicator::world();
+    pgg::dist::Reducer* reduce_ = nullptr; // the gradients' sums over the processes (nullptr: one process)
     TrainConfig cfg_;
     TrainState st_;
     SnapshotInfo info_;

@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include <pgg/dist/communicator.hpp>
+#include <pgg/dist/gradient_reducer.hpp>
 
 #include "commands.hpp"
 #include "data.hpp"
@@ -69,13 +70,12 @@ public:
         pairs_ = read_pairs(o_.images, o_.masks, o_.size);
         split_ = split_indices(index_t(pairs_.names.size()), o_.val_fraction, o_.seed);
         PGG_CHECK(pairs_.size % (1 << o_.depth) == 0, "--size ", pairs_.size, " is not a multiple of 2^depth = ", 1 << o_.depth);
+        reduce_ = pgg::dist::gradient_reducer(o_.device); // picks this process's GPU: before any CUDA work
         model_ = make_model({o_.base, o_.depth}, o_.device);
         pgg::Generator init(o_.seed, 0x1417);
         model_->reset_parameters(init);
         model_->set_dropout(o_.dropout, o_.seed);
         model_->use_adam({.lr = o_.lr});
-        PGG_CHECK(o_.device == "cpu" || world_.size() == 1, "--device ", o_.device, ": data-parallel training runs on the CPU (",
-                  world_.size(), " processes)");
         if (world_.size() > 1 && !std::getenv("OMP_NUM_THREADS")) omp_set_num_threads(world_.threads_per_process());
         if (resuming) load(o_.out + "/last.safetensors");
         else if (world_.is_root()) start_folder();
@@ -162,7 +162,7 @@ private:
             }
             if (P > 1) { // the minibatch's mean loss and gradient: each part weighted by its size
                 model_->set_share(0, 0);
-                model_->sum_gradients(world_, float(double(m) / double(nb)));
+                model_->sum_gradients(*reduce_, float(double(m) / double(nb)));
                 loss *= double(m) / double(nb);
                 world_.sum(&loss, 1);
             }
@@ -287,6 +287,7 @@ private:
 
     TrainOptions o_;
     pgg::dist::Communicator& world_ = pgg::dist::Communicator::world();
+    pgg::dist::Reducer* reduce_ = nullptr; // the gradients' sums over the processes (nullptr: one process)
     Pairs pairs_;
     Split split_;
     std::unique_ptr<Model> model_;

@@ -42,6 +42,12 @@ public:
         const index_t first = n * rank_ / size_;
         return {first, n * (rank_ + 1) / size_ - first};
     }
+    // This process's place among the processes of the run on its machine (0 where nobody says).
+    int local_rank() const {
+        for (const char* v : {"OMPI_COMM_WORLD_LOCAL_RANK", "MPI_LOCALRANKID"})
+            if (const char* r = std::getenv(v)) return std::max(0, std::atoi(r));
+        return 0;
+    }
     // The cores of this machine divided among the processes of the run on it (Open MPI and MPICH say
     // how many there are), so that P processes do not each start one thread per core.
     int threads_per_process() const {

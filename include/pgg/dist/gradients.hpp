@@ -1,8 +1,8 @@
 #pragma once
 // Data-parallel training's one collective per network and step: every parameter gradient, weighted by
 // this process's share of the minibatch, summed over the processes in one flat buffer (one all-reduce
-// instead of one per tensor). Device-neutral; the Reducer decides where the buffer may live (MPI:
-// host memory).
+// instead of one per tensor). Device-neutral: the buffer lives with the gradients, and the Reducer must
+// sum that memory (MPI host memory, NCCL GPU memory).
 #include "../optim/optimizer.hpp"
 #include "reducer.hpp"
 
@@ -14,7 +14,10 @@ namespace pgg::dist {
 template <class T, class D>
 void sum_gradients(optim::ParameterList<T, D>& params, Reducer& reduce, T scale, Tensor<T, D>& flat) {
     static_assert(std::is_same_v<T, float>, "sum_gradients: float gradients");
-    PGG_CHECK((std::is_same_v<D, cpu>), "data-parallel training through MPI sums host memory: the CPU backend");
+    constexpr bool host = std::is_same_v<D, cpu>;
+    PGG_CHECK(reduce.device_memory() != host, "sum_gradients: gradients in ", host ? "host" : "GPU",
+              " memory and a reducer of ", reduce.device_memory() ? "GPU" : "host",
+              " memory (MPI sums the CPU's gradients, NCCL a GPU's)");
     index_t total = 0;
     for (const auto& p : params) total += p.grad.numel();
     flat.resize_({total});
