@@ -4,6 +4,7 @@
 // resolution compiles in a translation unit of its own. The networks live on device Dev; the interface
 // takes and returns host tensors, and a step copies only the reals in and a few scalars out.
 #include <algorithm>
+#include <optional>
 
 #include "networks.hpp"
 #include "stage.hpp"
@@ -136,8 +137,18 @@ private:
         PGG_CHECK(NG >= N, "stage: a share of ", N, " samples of a minibatch of ", NG);
         const index_t chunks = o.max_per_device > 0 ? (N + o.max_per_device - 1) / o.max_per_device : 1;
         auto chunk = [&](index_t k) { return std::pair{N * k / chunks, N * (k + 1) / chunks}; };
-        const pgg::nn::WganGpOptions gp{.lambda = o.lambda, .drift = o.drift, .norm_scale = o.norm_scale};
+        pgg::nn::WganGpOptions gp{.lambda = o.lambda, .drift = o.drift, .norm_scale = o.norm_scale};
         StepStats st;
+        // Data-parallel: each share's mean gradient, weighted by its part of the minibatch, summed over the
+        // processes. D's sums start during the last backward pass of a single chunk (where its gradients
+        // become final), G's during the last chunk's backward pass.
+        const double share = double(N) / double(NG);
+        if (o.reduce) {
+            if (!d_sums_) d_sums_.emplace(dp_, d_.parameters_per_layer());
+            if (!g_sums_) g_sums_.emplace(gp_, g_.parameters_per_layer());
+            d_sums_->begin(*o.reduce, float(share));
+            if (chunks == 1) gp.last_pass_done = &*d_sums_;
+        }
         auto augment_chunk = [&](std::uint64_t s, index_t b0, index_t b1) {
             std::vector<index_t> chunk_ids(std::size_t(b1 - b0));
             for (index_t i = b0; i < b1; ++i) chunk_ids[std::size_t(i - b0)] = ids.empty() ? i : ids[std::size_t(i)];
@@ -165,9 +176,8 @@ private:
         }
         if (chunks > 1)
             for (std::size_t i = 0; i < dp_.size(); ++i) dp_[i].grad.copy_(d_acc_[i]);
-        if (o.reduce) { // this share's mean, weighted by its part of the minibatch, summed over the processes
-            const double share = double(N) / double(NG);
-            pgg::dist::sum_gradients(dp_, *o.reduce, float(share), flat_);
+        if (o.reduce) {
+            d_sums_->end();
             double parts[] = {st.d.loss,      st.d.d_real,    st.d.d_fake,         st.d.penalty, st.d.drift,
                               st.d.grad_norm, st.d.real_sign, st.d.real_vs_fake};
             for (double& v : parts) v *= share;
@@ -178,6 +188,7 @@ private:
 
         // G step: loss -mean D(G(z)) on fresh latents; G's gradients add up over the chunks.
         latents(z_, true);
+        if (o.reduce) g_sums_->begin(*o.reduce, 1.0f);
         for (index_t k = 0; k < chunks; ++k) {
             const auto [b0, b1] = chunk(k);
             augment_chunk(augment_seed + 1, b0, b1);
@@ -188,10 +199,10 @@ private:
             dfake_.resize_(fake.shape()); // chunks may differ in size
             dz_.resize_({b1 - b0, W::latent_size});
             aug_d_.backward(seed_, dfake_, pgg::nn::Accumulate{.input = false, .param_grads = false}); // only d score / d image
-            g_.backward(dfake_, dz_, pgg::nn::Accumulate{false, k > 0});
+            g_.backward(dfake_, dz_, pgg::nn::Accumulate{false, k > 0, true, o.reduce && k + 1 == chunks ? &*g_sums_ : nullptr});
         }
         if (o.reduce) {
-            pgg::dist::sum_gradients(gp_, *o.reduce, 1.0f, flat_);
+            g_sums_->end();
             o.reduce->sum(&st.g_loss, 1);
         }
         st.g_applied = adam_g_.step();
@@ -234,7 +245,7 @@ private:
     pgg::optim::ExponentialMovingAverage<float, Dev> ema_;
     // Kept from step to step, so that a step allocates nothing after the first (with equal chunks).
     Tensor z_, seed_, dfake_, dz_, reals_, z_in_, mixing_; // reals_, z_in_, mixing_: device copies of host inputs (GPU only)
-    Tensor flat_;                                          // the gradients summed over the processes
+    std::optional<pgg::dist::OverlappedSum<float, Dev>> d_sums_, g_sums_; // data-parallel sums, made at the first such step
     pgg::nn::WganGpBuffers<float, Dev> gp_buffers_;
     std::vector<Tensor> d_acc_;
 };

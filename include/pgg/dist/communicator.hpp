@@ -58,6 +58,24 @@ public:
     }
 
     void sum(float* data, std::size_t n) override { all_reduce(data, n, 'f', 's'); }
+    void start_sum(float* data, std::size_t n) override {
+#ifdef PGG_HAVE_MPI
+        if (!mpi_ || n == 0) return;
+        PGG_CHECK(n <= std::size_t(1) << 30, "all-reduce of ", n, " values in one call");
+        check(MPI_Iallreduce(MPI_IN_PLACE, data, int(n), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD, &pending_.emplace_back()),
+              "MPI_Iallreduce");
+#else
+        (void)data, (void)n;
+#endif
+    }
+    void wait() override {
+#ifdef PGG_HAVE_MPI
+        if (pending_.empty()) return;
+        const int status = MPI_Waitall(int(pending_.size()), pending_.data(), MPI_STATUSES_IGNORE);
+        pending_.clear();
+        check(status, "MPI_Waitall");
+#endif
+    }
     void sum(double* data, std::size_t n) override { all_reduce(data, n, 'd', 's'); }
     void max(double* data, std::size_t n) { all_reduce(data, n, 'd', 'm'); }
 
@@ -143,6 +161,7 @@ private:
         throw error(std::string(what) + ": " + std::string(text, std::size_t(len)));
     }
     bool mpi_ = false;
+    std::vector<MPI_Request> pending_; // started sums
 #endif
     int rank_ = 0, size_ = 1;
 };

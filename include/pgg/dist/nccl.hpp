@@ -58,13 +58,20 @@ public:
 
     // `data` is device memory of this process's GPU, written by pgg's stream.
     void sum(float* data, std::size_t n) override {
+        start_sum(data, n);
+        wait();
+    }
+    // The all-reduce waits for pgg's work queued so far; pgg's later work does not wait for it.
+    void start_sum(float* data, std::size_t n) override {
         if (n == 0) return;
-        const cudaStream_t work = cuda_detail::stream();
-        PGG_CUDA_CHECK(cudaEventRecord(ready_, work));
+        PGG_CUDA_CHECK(cudaEventRecord(ready_, cuda_detail::stream()));
         PGG_CUDA_CHECK(cudaStreamWaitEvent(stream_, ready_, 0));
         PGG_NCCL_CHECK(ncclAllReduce(data, data, n, ncclFloat32, ncclSum, comm_, stream_));
+    }
+    // pgg's work queued from now on waits for every started all-reduce (the host does not).
+    void wait() override {
         PGG_CUDA_CHECK(cudaEventRecord(done_, stream_));
-        PGG_CUDA_CHECK(cudaStreamWaitEvent(work, done_, 0));
+        PGG_CUDA_CHECK(cudaStreamWaitEvent(cuda_detail::stream(), done_, 0));
     }
     // Host values (losses, statistics): a few numbers per step, through MPI.
     void sum(double* data, std::size_t n) override { world_.sum(data, n); }

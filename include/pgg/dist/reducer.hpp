@@ -14,6 +14,11 @@ public:
     virtual void sum(float* data, std::size_t n) = 0;
     virtual void sum(double* data, std::size_t n) = 0;
     virtual bool device_memory() const { return false; }
+    // Starts summing a float buffer and returns where the engine lets it run on (MPI's non-blocking
+    // all-reduce, NCCL's stream); the buffer holds the sums once wait() returns, and is not touched
+    // before. By default the sum happens here.
+    virtual void start_sum(float* data, std::size_t n) { sum(data, n); }
+    virtual void wait() {}
 
 protected:
     ~Reducer() = default;

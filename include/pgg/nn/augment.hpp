@@ -230,13 +230,13 @@ public:
     const Tensor<T, D>& forward(const Tensor<T, D>& x) { return net_.forward(augment.forward(x)); }
     void backward(const Tensor<T, D>& dy, Tensor<T, D>& dx, Accumulate acc = {}) {
         if (augment.identity()) return net_.backward(dy, dx, acc);
-        net_.backward(dy, dz_, {.input = false, .params = acc.params, .param_grads = acc.param_grads});
+        net_.backward(dy, dz_, {.input = false, .params = acc.params, .param_grads = acc.param_grads, .done = acc.done});
         augment.backward(dz_, dx, {.input = acc.input});
     }
     const Tensor<T, D>& tangent(const Tensor<T, D>& xt) { return net_.tangent(augment.tangent(xt)); }
     void backward_tangent(const Tensor<T, D>& dy, const Tensor<T, D>& dyt, Tensor<T, D>& dx, Tensor<T, D>& dxt, Accumulate acc = {}) {
         if (augment.identity()) return net_.backward_tangent(dy, dyt, dx, dxt, acc);
-        net_.backward_tangent(dy, dyt, dz_, dzt_, {.input = false, .params = acc.params, .param_grads = acc.param_grads});
+        net_.backward_tangent(dy, dyt, dz_, dzt_, {.input = false, .params = acc.params, .param_grads = acc.param_grads, .done = acc.done});
         augment.backward_tangent(dz_, dzt_, dx, dxt, {.input = acc.input});
     }
     template <class F>

@@ -31,12 +31,24 @@ inline constexpr int any_channels = -1;
 // As an output channel count: the same as the input's.
 inline constexpr int same_channels = -2;
 
+// Told by a Sequential, after each of its own layers' backward pass, that this layer's parameter
+// gradients are now what the pass makes them: data-parallel training starts summing them over the
+// processes while the layers below still run (pgg::dist::OverlappedSum).
+class LayerDone {
+public:
+    virtual void operator()(std::size_t layer) = 0;
+
+protected:
+    ~LayerDone() = default;
+};
+
 // How backward treats existing gradients.
 struct Accumulate {
     bool input = true;        // dx += J^T dy (false: dx = J^T dy)
     bool params = false;      // parameter gradients += (false: overwritten)
     bool param_grads = true;  // false: parameter gradients are neither computed nor touched (only dx is wanted,
                               // e.g. D's backward pass in a generator step)
+    LayerDone* done = nullptr; // told by the outermost Sequential that receives it (not passed to its layers)
 };
 
 // The bound layer of a spec.

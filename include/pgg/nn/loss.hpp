@@ -104,6 +104,8 @@ struct WganGpOptions {
     // The gradient norm is divided by this before (|g| - 1)^2: 2^floor(lod) when D runs on images
     // below the full resolution (docs/cxr_pggan.md, "Scale of the penalty").
     double norm_scale = 1.0;
+    // Told after each of D's layers in the last backward pass, where D's parameter gradients become final.
+    LayerDone* last_pass_done = nullptr;
 };
 
 // The tensors of one WGAN-GP evaluation. A training loop keeps them from step to step, so that after
@@ -155,7 +157,7 @@ WganGpParts wgan_gp_discriminator(Net& d, const Tensor<T, D>& real, const Tensor
     parts.real_sign = mean(where(s_real > 0, T(1), where(s_real < 0, T(-1), T(0))));
     parts.real_vs_fake = mean(where(s_real > b.fake_scores, T(1), where(s_real < b.fake_scores, T(-1), T(0))));
     b.seed = (T(2 * o.drift) * s_real - 1) * inv_n;
-    d.backward(b.seed, b.dx, Accumulate{false, true});
+    d.backward(b.seed, b.dx, Accumulate{false, true, true, o.last_pass_done});
     parts.loss = parts.d_fake - parts.d_real + parts.penalty + parts.drift;
     return parts;
 }

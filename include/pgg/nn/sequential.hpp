@@ -10,6 +10,7 @@
 #include <array>
 #include <tuple>
 #include <utility>
+#include <vector>
 
 #include "layer.hpp"
 
@@ -94,11 +95,12 @@ struct Sequential {
             each_reverse([&]<std::size_t I>(auto& layer) {
                 const Tensor<T, D>& g = I + 1 == size ? dy : grads_[I + 1];
                 if constexpr (I == 0) {
-                    layer.backward(g, dx, acc);
+                    layer.backward(g, dx, Accumulate{acc.input, acc.params, acc.param_grads});
                 } else {
                     grads_[I].resize_(in_shapes_[I]);
                     layer.backward(g, grads_[I], Accumulate{false, acc.params, acc.param_grads});
                 }
+                if (acc.done) (*acc.done)(I);
             });
         }
         const Tensor<T, D>& tangent(const Tensor<T, D>& xt) {
@@ -112,15 +114,22 @@ struct Sequential {
                 const Tensor<T, D>& g = I + 1 == size ? dy : grads_[I + 1];
                 const Tensor<T, D>& gt = I + 1 == size ? dyt : tangent_grads_[I + 1];
                 if constexpr (I == 0) {
-                    layer.backward_tangent(g, gt, dx, dxt, acc);
+                    layer.backward_tangent(g, gt, dx, dxt, Accumulate{acc.input, acc.params, acc.param_grads});
                 } else {
                     grads_[I].resize_(in_shapes_[I]);
                     tangent_grads_[I].resize_(in_shapes_[I]);
                     layer.backward_tangent(g, gt, grads_[I], tangent_grads_[I], Accumulate{false, acc.params, acc.param_grads});
                 }
+                if (acc.done) (*acc.done)(I);
             });
         }
 
+        // How many parameter tensors each layer holds, in order (what LayerDone's indices cover).
+        std::vector<std::size_t> parameters_per_layer() {
+            std::vector<std::size_t> n(size, 0);
+            each([&]<std::size_t I>(auto& layer) { layer.for_each_parameter([&](const std::string&, auto&, auto&) { ++n[I]; }); });
+            return n;
+        }
         template <class F>
         void for_each_parameter(F&& f, const std::string& prefix = "") {
             each([&]<std::size_t I>(auto& layer) {
