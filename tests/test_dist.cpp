@@ -117,6 +117,12 @@ TEST_CASE("OverlappedSum: buckets started during D's last WGAN-GP pass sum to wh
         }
     }
 
+    // a layer told done after its bucket started (the hook in two passes): refused
+    sums.begin(two, 1.0f);
+    sums(7);
+    CHECK_THROWS_WITH(sums(8), Catch::Contains("done after its bucket's sum started"));
+    sums.end();
+
     // begin/end without a backward pass: every bucket at end(); scale 0 sums zeros
     sums.begin(two, 0.0f);
     sums.end();

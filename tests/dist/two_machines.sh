@@ -18,14 +18,17 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 # CI runs as ro
 # Names unique to this run, removed whatever happens.
 A=pgg$$a B=pgg$$b NET=10.$((($$ >> 8) % 200 + 20)).$(($$ % 250)).
 HA=${NET}1 HB=${NET}2
-cleanup() { ip netns del "$A" 2> /dev/null || true; ip netns del "$B" 2> /dev/null || true; }
+cleanup() { # processes left in a namespace (a daemon of a failed mpirun) keep it alive: stop them first
+    for ns in "$A" "$B"; do
+        ip netns pids "$ns" 2> /dev/null | xargs -r kill -9 2> /dev/null || true
+        ip netns del "$ns" 2> /dev/null || true
+    done
+}
 trap cleanup EXIT
-if ! ip netns add "$A" 2> /dev/null; then
-    echo "SKIP: cannot make network namespaces here (needs CAP_NET_ADMIN)"
+if ! { ip netns add "$A" && ip netns add "$B" && ip link add "v$A" type veth peer name "v$B"; } 2> /dev/null; then
+    echo "SKIP: cannot make network namespaces and a veth pair here (needs CAP_NET_ADMIN)"
     exit 77
 fi
-ip netns add "$B"
-ip link add "v$A" type veth peer name "v$B"
 ip link set "v$A" netns "$A"
 ip link set "v$B" netns "$B"
 ip -n "$A" addr add "$HA/24" dev "v$A"
@@ -49,8 +52,8 @@ S=(--data cxr16 --results runs --set lod_training_kimg=0.05 --set lod_transition
    --set minibatch_base=16 --set network_snapshot_ticks=1 --set grid_width=4 --set grid_height=2 --total-kimg 0.192)
 "$P" train "${S[@]}" --threads 1 --desc one > one.txt
 # One process per "machine"; TCP between the two addresses, no shared memory, no other interface.
-ip netns exec "$A" "$MPI" --mca plm_rsh_agent "$W/agent.sh" --host "$HA,$HB" -np 2 --map-by node \
-    --mca btl tcp,self --mca btl_tcp_if_include "${NET}0/24" --mca oob_tcp_if_include "${NET}0/24" \
+ip netns exec "$A" "$MPI" --mca plm_rsh_agent "$PWD/agent.sh" --host "$HA,$HB" -np 2 --map-by node \
+    --mca pml ob1 --mca btl tcp,self --mca btl_tcp_if_include "${NET}0/24" --mca oob_tcp_if_include "${NET}0/24" \
     sh -c 'echo "process $OMPI_COMM_WORLD_RANK: $(ip -o -4 addr show scope global | awk "{print \$4}")" >&2; exec "$0" "$@"' \
     "$P" train "${S[@]}" --threads 1 --desc two > two.txt 2> two.err || fail "the two-machine run: $(tail -5 two.err)"
 grep -q "process 0: $HA/24" two.err && grep -q "process 1: $HB/24" two.err ||

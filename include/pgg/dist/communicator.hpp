@@ -42,28 +42,22 @@ public:
         const index_t first = n * rank_ / size_;
         return {first, n * (rank_ + 1) / size_ - first};
     }
-    // This process's place among the processes of the run on its machine (0 where nobody says).
-    int local_rank() const {
-        for (const char* v : {"OMPI_COMM_WORLD_LOCAL_RANK", "MPI_LOCALRANKID"})
-            if (const char* r = std::getenv(v)) return std::max(0, std::atoi(r));
-        return 0;
-    }
-    // The cores of this machine divided among the processes of the run on it (Open MPI and MPICH say
-    // how many there are), so that P processes do not each start one thread per core.
-    int threads_per_process() const {
-        int local = 1;
-        for (const char* v : {"OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS"})
-            if (const char* n = std::getenv(v)) local = std::max(1, std::atoi(n));
-        return std::max(1, omp_get_num_procs() / local);
-    }
+    // This process's place among the run's processes on its machine, and how many those are (MPI's
+    // shared-memory groups: whatever launcher started them).
+    int local_rank() const { return local_rank_; }
+    int local_size() const { return local_size_; }
+    // The cores of this machine divided among the processes of the run on it, so that P processes do
+    // not each start one thread per core.
+    int threads_per_process() const { return std::max(1, omp_get_num_procs() / local_size_); }
 
     void sum(float* data, std::size_t n) override { all_reduce(data, n, 'f', 's'); }
     void start_sum(float* data, std::size_t n) override {
 #ifdef PGG_HAVE_MPI
         if (!mpi_ || n == 0) return;
         PGG_CHECK(n <= std::size_t(1) << 30, "all-reduce of ", n, " values in one call");
-        check(MPI_Iallreduce(MPI_IN_PLACE, data, int(n), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD, &pending_.emplace_back()),
-              "MPI_Iallreduce");
+        MPI_Request request = MPI_REQUEST_NULL;
+        check(MPI_Iallreduce(MPI_IN_PLACE, data, int(n), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD, &request), "MPI_Iallreduce");
+        pending_.push_back(request);
 #else
         (void)data, (void)n;
 #endif
@@ -74,6 +68,12 @@ public:
         const int status = MPI_Waitall(int(pending_.size()), pending_.data(), MPI_STATUSES_IGNORE);
         pending_.clear();
         check(status, "MPI_Waitall");
+#endif
+    }
+    void progress() override {
+#ifdef PGG_HAVE_MPI
+        int all_done = 0;
+        if (!pending_.empty()) check(MPI_Testall(int(pending_.size()), pending_.data(), &all_done, MPI_STATUSES_IGNORE), "MPI_Testall");
 #endif
     }
     void sum(double* data, std::size_t n) override { all_reduce(data, n, 'd', 's'); }
@@ -122,6 +122,11 @@ private:
         mpi_ = true;
         MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
         MPI_Comm_size(MPI_COMM_WORLD, &size_);
+        MPI_Comm local;
+        check(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank_, MPI_INFO_NULL, &local), "MPI_Comm_split_type");
+        MPI_Comm_rank(local, &local_rank_);
+        MPI_Comm_size(local, &local_size_);
+        MPI_Comm_free(&local);
 #else
         // several copies started by mpirun would each run the whole job and write the same files
         for (const char* v : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE"})
@@ -163,7 +168,7 @@ private:
     bool mpi_ = false;
     std::vector<MPI_Request> pending_; // started sums
 #endif
-    int rank_ = 0, size_ = 1;
+    int rank_ = 0, size_ = 1, local_rank_ = 0, local_size_ = 1;
 };
 
 } // namespace pgg::dist

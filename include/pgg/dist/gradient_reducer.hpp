@@ -22,7 +22,8 @@ inline Reducer* gradient_reducer(const std::string& device) {
         return nccl;
     }
 #endif
-    throw error("--device " + device + " with " + std::to_string(world.size()) +
+    PGG_CHECK(device == "cuda", "data-parallel training on device '", device, "': cpu or cuda");
+    throw error("--device cuda with " + std::to_string(world.size()) +
                 " processes: data-parallel training on GPUs needs NCCL (a build with pgg::nccl)");
 }
 

@@ -16,7 +16,7 @@ template <class T, class D>
 void check_memory(const Reducer& reduce) {
     static_assert(std::is_same_v<T, float>, "gradient sums: float gradients");
     constexpr bool host = std::is_same_v<D, cpu>;
-    PGG_CHECK(reduce.device_memory() != host, "sum_gradients: gradients in ", host ? "host" : "GPU",
+    PGG_CHECK(reduce.device_memory() != host, "gradient sums: gradients in ", host ? "host" : "GPU",
               " memory and a reducer of ", reduce.device_memory() ? "GPU" : "host",
               " memory (MPI sums the CPU's gradients, NCCL a GPU's)");
 }
@@ -91,7 +91,8 @@ public:
 
     void begin(Reducer& reduce, T scale) {
         detail::check_memory<T, D>(reduce);
-        flat_.resize_({total_}); // here, not before: one process never needs it
+        if (reduce_) reduce_->wait(); // a step abandoned by an exception: its sums end before the buffer is reused
+        flat_.resize_({total_});      // here, not before: one process never needs it
         reduce_ = &reduce;
         scale_ = scale;
         for (auto& b : buckets_) b.started = false;
@@ -100,7 +101,9 @@ public:
     void operator()(std::size_t layer) override {
         PGG_CHECK(reduce_ && layer < bucket_of_.size(), "OverlappedSum: layer ", layer, " done outside begin() and end()");
         Bucket& b = buckets_[bucket_of_[layer]];
+        PGG_CHECK(!b.started, "OverlappedSum: layer ", layer, " done after its bucket's sum started (told in two passes?)");
         if (layer == b.first_layer) start(b);
+        else reduce_->progress();
     }
     // Starts the buckets whose layers were not all reported, waits for every sum, writes them back.
     void end() {

@@ -2,8 +2,9 @@
 // Data-parallel training on GPUs: one process per GPU, gradients summed by NCCL in device memory.
 // The processes are those of the MPI run (pgg::dist::Communicator); process 0 makes NCCL's unique id
 // and MPI broadcasts it, so NCCL needs no launcher or rendezvous of its own. Each process takes GPU
-// (its rank among the processes on its machine) mod (GPUs visible to it): construct the reducer before
-// any other CUDA work, since pgg's CUDA context binds the device current at its first use.
+// (its rank among the processes on its machine) mod (GPUs visible to it; with CUDA_VISIBLE_DEVICES
+// set per process, its one GPU): construct the reducer before any other CUDA work, since pgg's CUDA
+// context binds the device current at its first use.
 // Compiled where PGG_HAVE_NCCL is defined (link pgg::nccl).
 #include <cuda_runtime.h>
 #include <nccl.h>
@@ -29,8 +30,10 @@ public:
         int gpus = 0;
         PGG_CUDA_CHECK(cudaGetDeviceCount(&gpus));
         PGG_CHECK(gpus > 0, "data-parallel training on GPUs: process ", world.rank(), " sees no GPU");
-        device_ = world.local_rank() % gpus;
-        PGG_CUDA_CHECK(cudaSetDevice(device_));
+        // one GPU per process: each sees them all (its local rank picks one) or one of its own
+        PGG_CHECK(gpus == 1 || world.local_size() <= gpus, "data-parallel training on GPUs: ", world.local_size(),
+                  " processes on a machine with ", gpus, " GPUs (one process per GPU)");
+        PGG_CUDA_CHECK(cudaSetDevice(world.local_rank() % gpus));
         ncclUniqueId id{};
         if (world.is_root()) PGG_NCCL_CHECK(ncclGetUniqueId(&id));
         std::string bytes(reinterpret_cast<const char*>(&id), sizeof id);
@@ -53,7 +56,6 @@ public:
         ncclCommDestroy(comm_);
     }
 
-    int device() const { return device_; }
     bool device_memory() const override { return true; }
 
     // `data` is device memory of this process's GPU, written by pgg's stream.
@@ -78,7 +80,6 @@ public:
 
 private:
     Communicator& world_;
-    int device_ = 0;
     ncclComm_t comm_{};
     cudaStream_t stream_{};
     cudaEvent_t ready_{}, done_{};

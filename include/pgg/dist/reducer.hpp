@@ -14,11 +14,14 @@ public:
     virtual void sum(float* data, std::size_t n) = 0;
     virtual void sum(double* data, std::size_t n) = 0;
     virtual bool device_memory() const { return false; }
-    // Starts summing a float buffer and returns where the engine lets it run on (MPI's non-blocking
-    // all-reduce, NCCL's stream); the buffer holds the sums once wait() returns, and is not touched
-    // before. By default the sum happens here.
+    // Starts summing a float buffer, which must not be touched until wait(); returns at once where the
+    // engine can go on alone (MPI's non-blocking all-reduce, NCCL's stream). After wait() the sums are
+    // there for what follows: the host's code (MPI), the kernels queued after it (NCCL). By default
+    // start_sum sums at once.
     virtual void start_sum(float* data, std::size_t n) { sum(data, n); }
     virtual void wait() {}
+    // Lets started sums move on (MPI advances them only inside its calls).
+    virtual void progress() {}
 
 protected:
     ~Reducer() = default;

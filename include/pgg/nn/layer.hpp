@@ -48,7 +48,8 @@ struct Accumulate {
     bool params = false;      // parameter gradients += (false: overwritten)
     bool param_grads = true;  // false: parameter gradients are neither computed nor touched (only dx is wanted,
                               // e.g. D's backward pass in a generator step)
-    LayerDone* done = nullptr; // told by the outermost Sequential that receives it (not passed to its layers)
+    LayerDone* done = nullptr; // told by the Sequential it is given to (directly or through Augmented),
+                               // which does not pass it on to its layers
 };
 
 // The bound layer of a spec.
