@@ -20,18 +20,16 @@ void check_memory(const Reducer& reduce) {
               " memory and a reducer of ", reduce.device_memory() ? "GPU" : "host",
               " memory (MPI sums the CPU's gradients, NCCL a GPU's)");
 }
-// flat[at ...] = scale * the gradients of params [p0, p1), one after the other; returns the values
-// written. Scale 0 writes zeros whatever the gradients hold (a process without samples).
+// flat[at ...] = scale * the gradients of params [p0, p1), one after the other. Scale 0 writes zeros
+// whatever the gradients hold (a process without samples).
 template <class T, class D>
-index_t pack(const optim::ParameterList<T, D>& params, std::size_t p0, std::size_t p1, T scale, Tensor<T, D>& flat, index_t at) {
-    const index_t start = at;
+void pack(const optim::ParameterList<T, D>& params, std::size_t p0, std::size_t p1, T scale, Tensor<T, D>& flat, index_t at) {
     for (std::size_t i = p0; i < p1; ++i) {
         const Tensor<T, D>& g = params[i].grad;
         if (scale == T(0)) flat.slice(at, at + g.numel()).fill(T(0));
         else flat.slice(at, at + g.numel()).reshape(g.shape()) = g * scale;
         at += g.numel();
     }
-    return at - start;
 }
 template <class T, class D>
 void unpack(optim::ParameterList<T, D>& params, std::size_t p0, std::size_t p1, const Tensor<T, D>& flat, index_t at) {
