@@ -9,6 +9,12 @@
 // AVX2 target also requires AES and CLMUL, and its aarch64 NEON target the crypto extension: every
 // such CPU has them, but the flags must say so (-march=native does; else add -maes -mpclmul to
 // -march=x86-64-v3, or use -march=armv8-a+crypto).
+// Highway 1.0.3 (Debian 12) stops with "best baseline should be included in dynamic targets" where
+// -march=native selects AVX3_DL (Ice Lake and later Intel CPUs: VNNI, VBMI2, BITALG, VAES): it leaves
+// that target out of the attainable set unless asked for it (a misspelt macro; fixed in 1.0.4).
+#ifndef HWY_WANT_AVX3_DL
+#define HWY_WANT_AVX3_DL 1
+#endif
 #include <hwy/cache_control.h>
 #include <hwy/highway.h>
 
