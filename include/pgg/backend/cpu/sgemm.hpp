@@ -26,67 +26,72 @@ namespace hn = simd::hn;
 
 inline constexpr index_t MR = simd::registers >= 32 ? 12 : 6, NR = 2 * V, KC = 384, MC = 240, NC = 512;
 
-// acc = sum_p a[p][0..MR) (x) b[p][0..NR); then C = alpha * acc + beta * C (beta 0: C not read).
-// load_b(p, b0, b1) fetches row p of B: from a packed strip, or in place (see kernel_gather).
-template <class LoadB>
+// acc = sum_p a[p][0..Mr) (x) b[p][0..Nv V); then C = alpha * acc + beta * C (beta 0: C not read).
+// load_b(p, b) fetches row p of B into b[0..Nv): from a packed strip, or in place (see kernel_gather).
+// The GEMM's block is Mr = MR, Nv = 2; a convolution's weight gradient also uses a shorter, wider one.
+template <index_t Mr, int Nv, class LoadB>
 PGG_INLINE void kernel_with(index_t kc, const float* __restrict a, LoadB&& load_b, float* __restrict c, index_t ldc,
                             float alpha, float beta) {
     const D d;
     // The C block is read-modified-written at the end: fetch its cache lines while computing.
 #pragma GCC unroll 12
-    for (int i = 0; i < MR; ++i) {
+    for (int i = 0; i < Mr; ++i) {
         hwy::Prefetch(c + i * ldc);
-        hwy::Prefetch(c + i * ldc + NR - 1);
+        hwy::Prefetch(c + i * ldc + Nv * V - 1);
     }
-    Vec acc[MR][2];
+    Vec acc[Mr][Nv];
 #pragma GCC unroll 12
-    for (int i = 0; i < MR; ++i) acc[i][0] = acc[i][1] = hn::Zero(d);
+    for (int i = 0; i < Mr; ++i)
+#pragma GCC unroll 4
+        for (int v = 0; v < Nv; ++v) acc[i][v] = hn::Zero(d);
     for (index_t p = 0; p < kc; ++p) {
-        Vec b0, b1;
-        load_b(p, b0, b1);
+        Vec b[Nv];
+        load_b(p, b);
 #pragma GCC unroll 12
-        for (int i = 0; i < MR; ++i) {
+        for (int i = 0; i < Mr; ++i) {
             const Vec ai = hn::Set(d, a[i]);
-            acc[i][0] = hn::MulAdd(ai, b0, acc[i][0]);
-            acc[i][1] = hn::MulAdd(ai, b1, acc[i][1]);
+#pragma GCC unroll 4
+            for (int v = 0; v < Nv; ++v) acc[i][v] = hn::MulAdd(ai, b[v], acc[i][v]);
         }
-        a += MR;
+        a += Mr;
     }
     const Vec va = hn::Set(d, alpha), vb = hn::Set(d, beta);
 #pragma GCC unroll 12
-    for (int i = 0; i < MR; ++i) {
+    for (int i = 0; i < Mr; ++i) {
         float* row = c + i * ldc;
-        Vec r0 = hn::Mul(va, acc[i][0]), r1 = hn::Mul(va, acc[i][1]);
-        if (beta != 0.0f) {
-            r0 = hn::MulAdd(vb, hn::LoadU(d, row), r0);
-            r1 = hn::MulAdd(vb, hn::LoadU(d, row + V), r1);
+#pragma GCC unroll 4
+        for (int v = 0; v < Nv; ++v) {
+            Vec r = hn::Mul(va, acc[i][v]);
+            if (beta != 0.0f) r = hn::MulAdd(vb, hn::LoadU(d, row + v * V), r);
+            hn::StoreU(r, d, row + v * V);
         }
-        hn::StoreU(r0, d, row);
-        hn::StoreU(r1, d, row + V);
     }
 }
 
 // B from a packed strip: row p at b + p * NR.
 PGG_INLINE void kernel(index_t kc, const float* __restrict a, const float* __restrict b, float* __restrict c,
                        index_t ldc, float alpha, float beta) {
-    kernel_with(
+    kernel_with<MR, 2>(
         kc, a,
-        [b](index_t p, Vec& b0, Vec& b1) {
-            b0 = hn::Load(D(), b + p * NR);
-            b1 = hn::Load(D(), b + p * NR + V);
+        [b](index_t p, Vec* row) {
+            row[0] = hn::Load(D(), b + p * NR);
+            row[1] = hn::Load(D(), b + p * NR + V);
         },
         c, ldc, alpha, beta);
 }
 
-// B read in place: row p is V floats at lo + off[p] and V at hi + off[p]. A convolution's weight
-// gradient reads its channels-last input this way instead of packing a patch matrix.
-PGG_INLINE void kernel_gather(index_t kc, const float* __restrict a, const float* lo, const float* hi,
+// B read in place: row p is V floats at from[v] + off[p] for each of its Nv vectors. A convolution's
+// weight gradient reads its channels-last input this way instead of packing a patch matrix.
+template <index_t Mr, int Nv>
+PGG_INLINE void kernel_gather(index_t kc, const float* __restrict a, const float* const* from,
                               const index_t* __restrict off, float* __restrict c, index_t ldc, float beta) {
-    kernel_with(
+    const float* f[Nv];
+    for (int v = 0; v < Nv; ++v) f[v] = from[v];
+    kernel_with<Mr, Nv>(
         kc, a,
-        [lo, hi, off](index_t p, Vec& b0, Vec& b1) {
-            b0 = hn::LoadU(D(), lo + off[p]);
-            b1 = hn::LoadU(D(), hi + off[p]);
+        [&f, off](index_t p, Vec* row) {
+#pragma GCC unroll 4
+            for (int v = 0; v < Nv; ++v) row[v] = hn::LoadU(D(), f[v] + off[p]);
         },
         c, ldc, 1.0f, beta);
 }
@@ -102,23 +107,24 @@ PGG_INLINE void kernel_clipped(index_t kc, const float* a, const float* b, float
         for (index_t q = 0; q < cols; ++q) c[r * ldc + q] = edge[r * NR + q] + (beta == 0.0f ? 0.0f : beta * c[r * ldc + q]);
 }
 
-// Packs op(A)[i0 : i0+mc, p0 : p0+kc] as strips of MR rows: dst[strip][p][r], zero-padded.
-inline void pack_a(bool trans, const float* A, index_t lda, index_t i0, index_t mc, index_t p0, index_t kc, float* dst) {
-    for (index_t s = 0; s < mc; s += MR) {
-        const index_t rows = std::min(MR, mc - s);
+// Packs op(A)[i0 : i0+mc, p0 : p0+kc] as strips of Mr rows: dst[strip][p][r], zero-padded.
+template <index_t Mr = MR>
+void pack_a(bool trans, const float* A, index_t lda, index_t i0, index_t mc, index_t p0, index_t kc, float* dst) {
+    for (index_t s = 0; s < mc; s += Mr) {
+        const index_t rows = std::min(Mr, mc - s);
         float* d = dst + s * kc;
         if (!trans) {
             index_t p = 0;
-            if (rows == MR) // V columns at a time, transposed in registers V rows at a time
+            if (rows == Mr) // V columns at a time, transposed in registers V rows at a time
                 for (; p + V <= kc; p += V)
-                    for (index_t h = 0; h < MR; h += V) {
+                    for (index_t h = 0; h < Mr; h += V) {
                         Vec v[V];
                         for (index_t r = 0; r < V; ++r)
-                            v[r] = h + r < MR ? hn::LoadU(D(), A + (i0 + s + h + r) * lda + p0 + p) : hn::Zero(D());
+                            v[r] = h + r < Mr ? hn::LoadU(D(), A + (i0 + s + h + r) * lda + p0 + p) : hn::Zero(D());
                         simd::transpose(v);
-                        const index_t n = std::min(V, MR - h);
+                        const index_t n = std::min(V, Mr - h);
                         for (index_t q = 0; q < V; ++q) {
-                            float* out = d + (p + q) * MR + h;
+                            float* out = d + (p + q) * Mr + h;
                             if (n == V) {
                                 hn::StoreU(v[q], D(), out);
                             } else { // not a masked store: AVX2's is microcoded on AMD CPUs
@@ -130,13 +136,13 @@ inline void pack_a(bool trans, const float* A, index_t lda, index_t i0, index_t 
                     }
             for (index_t r = 0; r < rows; ++r) {
                 const float* src = A + (i0 + s + r) * lda + p0;
-                for (index_t q = p; q < kc; ++q) d[q * MR + r] = src[q];
+                for (index_t q = p; q < kc; ++q) d[q * Mr + r] = src[q];
             }
         } else {
-            for (index_t p = 0; p < kc; ++p) std::memcpy(d + p * MR, A + (p0 + p) * lda + i0 + s, rows * sizeof(float));
+            for (index_t p = 0; p < kc; ++p) std::memcpy(d + p * Mr, A + (p0 + p) * lda + i0 + s, rows * sizeof(float));
         }
-        if (rows < MR)
-            for (index_t p = 0; p < kc; ++p) std::fill(d + p * MR + rows, d + (p + 1) * MR, 0.0f);
+        if (rows < Mr)
+            for (index_t p = 0; p < kc; ++p) std::fill(d + p * Mr + rows, d + (p + 1) * Mr, 0.0f);
     }
 }
 
@@ -196,7 +202,8 @@ inline index_t round_up(index_t x, index_t to) { return (x + to - 1) / to * to; 
 
 // Whole-operand packing for callers that reuse a packed operand (a convolution packs its weights
 // once per call, not once per tile). Packed A: [K block][MR strip][p][MR]; packed B: [NR strip][p][NR].
-inline index_t packed_a_size(index_t m, index_t k) { return round_up(m, MR) * k; }
+template <index_t Mr = MR>
+index_t packed_a_size(index_t m, index_t k) { return round_up(m, Mr) * k; }
 inline index_t packed_b_size(index_t k, index_t n) { return round_up(n, NR) * k; }
 // K steps of packed operands: as few as KC allows, of equal size (a multiple of 8), so that a k just
 // above KC is not split into a full step and a short, inefficient one.
@@ -204,9 +211,10 @@ inline index_t k_step(index_t k) {
     const index_t steps = std::max<index_t>(1, (k + KC - 1) / KC);
     return round_up((k + steps - 1) / steps, 8);
 }
-inline void pack_a_all(bool trans, const float* A, index_t lda, index_t m, index_t k, float* dst) {
+template <index_t Mr = MR>
+void pack_a_all(bool trans, const float* A, index_t lda, index_t m, index_t k, float* dst) {
     const index_t kb = k_step(k);
-    for (index_t pc = 0; pc < k; pc += kb) pack_a(trans, A, lda, 0, m, pc, std::min(kb, k - pc), dst + pc * round_up(m, MR));
+    for (index_t pc = 0; pc < k; pc += kb) pack_a<Mr>(trans, A, lda, 0, m, pc, std::min(kb, k - pc), dst + pc * round_up(m, Mr));
 }
 // Where element (p, j) of a packed B lives.
 PGG_INLINE index_t packed_b_index(index_t k, index_t p, index_t j) { return (j / NR) * k * NR + p * NR + j % NR; }
