@@ -171,7 +171,7 @@ TEST_CASE("DICOM: more rows and columns than the file can hold are refused befor
     file.getDataset()->putAndInsertUint16(DCM_SamplesPerPixel, 64257);
     REQUIRE(file.saveFile((dir / "samples.dcm").c_str(), EXS_JPEGProcess1).good());
     CHECK_THROWS_WITH(io::read_dicom(dir / "samples.dcm"), Catch::Contains("1521 x 16 pixels x 64257 samples (JPEG) cannot be stored"));
-    // JPEG data of 22616 x 16 pixels of 65528 bits allocated: DCMTK asked for 3 GB
+    // Bits Allocated 65528 (the fuzzer's file: 22616 x 16 pixels, for which DCMTK asked for 3 GB)
     write_dicom(dir / "bits.dcm", {.w = 16, .h = 64, .jpeg = true}, ramp(16 * 64, 255));
     REQUIRE(file.loadFile((dir / "bits.dcm").c_str()).good());
     file.getDataset()->putAndInsertUint16(DCM_BitsAllocated, 65528);

@@ -280,8 +280,8 @@ TEST_CASE("images: a JPEG scan with a Huffman table the file does not define is 
 
 TEST_CASE("images: a JPEG scan whose coded data ends before its last block decodes, filled (fuzz)", "[io][image][fuzz]") {
     // A 1 x 3344 baseline JPEG with 736 bytes of scan data and an early end-of-image marker: Debian's stb
-    // reads on past the marker with zeros and shifted a zero byte by 32 bits (UBSan shift-exponent, a
-    // defined result on every target); the missing blocks decode as zeros, as libjpeg fills them.
+    // reads on past the marker with zeros and shifts a zero byte by 32 bits (UBSan shift-exponent; zero
+    // on every target, fuzz/ubsan.supp); the missing blocks decode as zeros, as libjpeg fills them.
     const std::string jpg = io::detail::read_bytes(PGG_TEST_SOURCE_DIR "/../fuzz/findings/fuzz_image-jpeg-shift-32");
     const Tensor<std::uint8_t> a = io::decode_image(jpg, "short-scan.jpg", 1), b = io::decode_image(jpg, "short-scan.jpg", 1);
     CHECK(a.shape() == Shape{1, 1, 1, 3344});
