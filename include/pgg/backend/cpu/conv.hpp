@@ -494,15 +494,17 @@ void conv_backward_weights(const T* x, const T* dy, T* dw, const ConvGeom& g, T 
         }
 #if PGG_SIMD
         if constexpr (std::is_same_v<T, float>) {
-            float* ap = scratch<float>(6, sgemm::packed_a_size(g.Cout, len));
             if (channels_last && wide_block_eligible(g)) {
+                float* ap = scratch<float>(6, sgemm::packed_a_size<WR>(g.Cout, len));
                 sgemm::pack_a_all<WR>(false, dyt, lddy, g.Cout, len, ap);
                 weight_gradient_channels_last<WR, 3>(x, g, tile.j0, len, ap, acc);
-            } else if (channels_last) {
-                sgemm::pack_a_all(false, dyt, lddy, g.Cout, len, ap);
+                return;
+            }
+            float* ap = scratch<float>(6, sgemm::packed_a_size(g.Cout, len));
+            sgemm::pack_a_all(false, dyt, lddy, g.Cout, len, ap);
+            if (channels_last) {
                 weight_gradient_channels_last<sgemm::MR, 2>(x, g, tile.j0, len, ap, acc);
             } else {
-                sgemm::pack_a_all(false, dyt, lddy, g.Cout, len, ap);
                 float* col = scratch<float>(0, sgemm::packed_b_size(len, K));
                 im2col_packed_transposed(x, g, tile.j0, len, col);
                 sgemm::packed(g.Cout, K, len, 1.0f, ap, col, 1.0f, acc, K);
