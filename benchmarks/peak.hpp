@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <omp.h>
 
+#include <pgg/backend/cpu/denormal.hpp>
 #include <pgg/backend/cpu/gemm.hpp>
 
 namespace pggbench {
@@ -53,7 +54,9 @@ inline double& fp32_peak() {
 }
 
 // main() for the benchmark programs: measures the peak first and records it in the context.
+// Subnormals are flushed as in pgg's programs (and in the PyTorch peers).
 inline int run_main(int argc, char** argv) {
+    pgg::set_flush_denormal(true);
     fp32_peak() = measure_fp32_peak_gflops();
     std::printf("measured FP32 peak: %.1f GFLOP/s on %d threads; pgg's CPU kernels: %s\n", fp32_peak(), omp_get_max_threads(),
                 pgg::cpu_kernels().c_str());

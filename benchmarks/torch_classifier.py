@@ -57,6 +57,7 @@ def main():
     ap.add_argument("--seconds", type=float, default=5.0)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
+    torch.set_flush_denormal(True)  # as pgg's benchmarks and programs (pgg/backend/cpu/denormal.hpp)
     torch.manual_seed(1)
     for side in args.sizes:
         model = resnet(side)

@@ -33,6 +33,7 @@ def main():
     ap.add_argument("--seconds", type=float, default=5.0)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
+    torch.set_flush_denormal(True)  # as pgg's benchmarks and programs (pgg/backend/cpu/denormal.hpp)
     model = Model()
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     x = torch.randn(args.batch, 1, 28, 28)

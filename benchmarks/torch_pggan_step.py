@@ -146,6 +146,7 @@ def main():
     ap.add_argument("--tf32", action="store_true", help="on cuda: let cuDNN and cuBLAS use TF32")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
+    torch.set_flush_denormal(True)  # as pgg's benchmarks and programs (pgg/backend/cpu/denormal.hpp)
     dev = torch.device(args.device)
     torch.backends.cudnn.allow_tf32 = args.tf32
     torch.backends.cuda.matmul.allow_tf32 = args.tf32

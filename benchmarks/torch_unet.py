@@ -89,6 +89,7 @@ def main():
     ap.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
+    torch.set_flush_denormal(True)  # as pgg's benchmarks and programs (pgg/backend/cpu/denormal.hpp)
     dev = torch.device(args.device)
     torch.backends.cudnn.allow_tf32 = False  # float32, as pgg's default
     torch.backends.cudnn.benchmark = True

@@ -80,6 +80,10 @@ std::vector<ConvCase> conv_cases() {
         // the direct weight gradient at width 72, a 4x2 image (one 8-pixel vector), masked rows of 12
         {2, 8, 9, 9, 5, 3, 1, 1},     {1, 24, 6, 11, 7, 3, 2, 1}, {1, 3, 6, 72, 5, 3, 1, 1},  {2, 3, 4, 2, 7, 3, 1, 1},
         {2, 3, 5, 12, 7, 3, 1, 1},
+        // 3x3, stride 2, padding 1 (the direct downsampling convolution): even sides (direct forward and
+        // backward-data), odd sides (direct forward only), images ending in a partial vector, one channel
+        {2, 3, 8, 8, 13, 3, 2, 1},    {3, 1, 32, 32, 16, 3, 2, 1}, {2, 5, 10, 10, 7, 3, 2, 1}, {1, 4, 13, 11, 5, 3, 2, 1},
+        {2, 2, 64, 48, 3, 3, 2, 1},   {2, 6, 16, 16, 14, 3, 2, 1}, {4, 2, 8, 4, 3, 3, 2, 1},
     };
     pgg::Generator g(2024);
     Tensor<double> r({8 * 6});
@@ -198,5 +202,30 @@ TEST_CASE("conv_transpose2d: the adjoint of conv2d, PyTorch layout", "[conv]") {
         conv_transpose2d_backward_weights(x, dy, dw, prm);
         CHECK(sum(dy * y) == Approx(sum(dx * x)).epsilon(1e-12));
         CHECK(sum(dy * y) == Approx(sum(dw * wt)).epsilon(1e-12));
+    }
+}
+
+// A subnormal product (1e-30 x 1e-10 = 1e-40) on the calling thread and on every OpenMP thread:
+// zero while flushing, the IEEE value after set_flush_denormal(false).
+TEST_CASE("set_flush_denormal: subnormal results become zero on every thread, and back", "[conv]") {
+    volatile float a = 1e-30f, b = 1e-10f;
+    auto products = [&] {
+        const int threads = cpu_detail::max_threads();
+        std::vector<float> p(static_cast<std::size_t>(threads) + 1, -1.0f);
+        p[0] = a * b;
+#pragma omp parallel num_threads(threads)
+        p[static_cast<std::size_t>(cpu_detail::thread_id()) + 1] = a * b;
+        return p;
+    };
+#if !defined(__SSE__) && !defined(__aarch64__)
+    CHECK(!set_flush_denormal(true)); // no such mode: nothing changes
+    return;
+#endif
+    REQUIRE(set_flush_denormal(true));
+    for (float p : products()) CHECK(p == 0.0f);
+    REQUIRE(set_flush_denormal(false));
+    for (float p : products()) {
+        CHECK(std::fpclassify(p) == FP_SUBNORMAL);
+        CHECK(p == Approx(1e-40).epsilon(1e-3));
     }
 }

@@ -20,6 +20,7 @@ inline int run_main(CLI::App& app, int argc, char** argv, const char* program) {
     // Past a file-size limit (ulimit -f) a write fails with EFBIG and is reported like a full disk,
     // instead of SIGXFSZ killing the program before it can remove its temporary files.
     std::signal(SIGXFSZ, SIG_IGN);
+    pgg::set_flush_denormal(true); // see pgg/backend/cpu/denormal.hpp
     // under mpirun: MPI starts here, before any thread, and only the first process shows progress
     int rank = 0, size = 1;
     try {

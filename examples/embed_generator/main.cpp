@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
         return 2;
     }
     try {
+        pgg::set_flush_denormal(true); // see pgg/backend/cpu/denormal.hpp
         const std::uint64_t seed = argc > 3 ? std::strtoull(argv[3], nullptr, 10) : 1000;
         const pgg::index_t count = argc > 4 ? std::atol(argv[4]) : 4;
         switch (const int r = pggan::snapshot_resolution(argv[1])) {

@@ -56,6 +56,7 @@ int main(int argc, char** argv) {
 
     try {
         using namespace pgg;
+        set_flush_denormal(true); // see pgg/backend/cpu/denormal.hpp
         const auto train_x = io::read_idx(data + "/train-images-idx3-ubyte.gz");
         const auto train_y = io::read_idx(data + "/train-labels-idx1-ubyte.gz");
         const auto test_x = io::read_idx(data + "/t10k-images-idx3-ubyte.gz");

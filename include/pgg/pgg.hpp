@@ -25,6 +25,7 @@
 #include "backend/cpu/resample.hpp"
 #include "backend/cpu/augment.hpp"
 #include "backend/cpu/stddev.hpp"
+#include "backend/cpu/denormal.hpp"
 
 // The CUDA backend, where nvcc compiles the including file: CPU-only users never need the toolkit.
 #if defined(__CUDACC__)

@@ -13,6 +13,7 @@
 #include "../../core/tensor.hpp"
 #include "../../kernels/conv.hpp"
 #include "conv_direct.hpp"
+#include "conv_stride2.hpp"
 #include "gemm.hpp"
 #include "parallel.hpp"
 #include "workspace.hpp"
@@ -353,6 +354,10 @@ void conv_forward(const T* x, const T* w, T* y, const ConvGeom& g, T beta) {
             direct::forward_small(x, w, y, g.N, g.Cin, g.H, g.W, g.Cout, g.Ho, g.Wo, g.k, g.p, beta, max_threads() > 1 && !in_parallel());
             return;
         }
+        if (direct::forward_stride2_eligible(g)) {
+            direct::forward_stride2(x, w, y, g, beta, max_threads() > 1 && !in_parallel());
+            return;
+        }
     }
 #endif
     const Tiling tl = make_tiling<T>(g);
@@ -401,6 +406,14 @@ void conv_backward_data(const T* dy, const T* w, T* dx, const ConvGeom& g, T bet
         conv_forward(dy, wf, dx, b, beta);
         return;
     }
+#if PGG_SIMD
+    if constexpr (std::is_same_v<T, float>) {
+        if (direct::backward_data_stride2_eligible(g)) {
+            direct::backward_data_stride2(dy, w, dx, g, beta, max_threads() > 1 && !in_parallel());
+            return;
+        }
+    }
+#endif
     // Other strides: per sample, patch gradients W^T dy, scattered back with col2im.
     const index_t in_size = g.Cin * g.H * g.W, hwo = g.HWo(), K = g.K();
     const Tiling tl = make_tiling<T>({1, g.Cin, g.H, g.W, g.Cout, g.Ho, g.Wo, g.k, g.s, g.p});

@@ -200,16 +200,23 @@ void dispatch_rows(index_t rows, Args&&... args) {
     with_size<FM>(rows, [&]<int M>() { forward_block<M, Full>(args...); });
 }
 
-// Weights as [strip][r][FM], zero-padded: one broadcast per output channel and tap.
-inline const float* pack_weights(const float* w, index_t Cout, index_t K) {
-    const index_t strips = (Cout + FM - 1) / FM;
-    float* wpk = scratch<float>(6, strips * K * FM);
-    for (index_t s = 0; s < strips; ++s)
+// Weights as [strip][r][FM] with w(co, r) for Cout outputs and K taps, zero-padded (packed_taps_size
+// floats at wpk): one broadcast per output channel and tap.
+inline index_t packed_taps_size(index_t Cout, index_t K) { return (Cout + FM - 1) / FM * K * FM; }
+template <class F>
+void pack_taps(index_t Cout, index_t K, F&& w, float* wpk) {
+    for (index_t s = 0; s < (Cout + FM - 1) / FM; ++s)
         for (index_t r = 0; r < K; ++r)
             for (index_t i = 0; i < FM; ++i) {
                 const index_t co = s * FM + i;
-                wpk[(s * K + r) * FM + i] = co < Cout ? w[co * K + r] : 0.0f;
+                wpk[(s * K + r) * FM + i] = co < Cout ? w(co, r) : 0.0f;
             }
+}
+
+// A (Cout, K) weight matrix packed so.
+inline const float* pack_weights(const float* w, index_t Cout, index_t K) {
+    float* wpk = scratch<float>(6, packed_taps_size(Cout, K));
+    pack_taps(Cout, K, [&](index_t co, index_t r) { return w[co * K + r]; }, wpk);
     return wpk;
 }
 
@@ -253,6 +260,49 @@ inline void forward(const float* x, const float* w, float* y, index_t N, index_t
     for_each_task(N * bands, parallel, task);
 }
 
+// The implicit GEMM over whole images: for `ns` samples laid out in `buf` (`in_stride` floats apart)
+// so that tap r of pixel q (an image's hwo pixels in row order) is buf[roff[r] + q], the Cout planes
+// of sample s at y + s * out_stride (hwo apart) = packed weights x taps + beta * y. Vectors of V
+// consecutive pixels, the last of an image masked where V does not divide hwo, so rows narrower than a
+// vector fill its lanes.
+// The taps go in passes of flat_taps (AVX-512: 128): a pair's inputs for one pass (16 KiB) stay in L1
+// while every strip's weights stream past, where all K taps of a wide layer (K = 1152: 147 KiB) would
+// be read from L2 once per strip.
+inline constexpr index_t flat_taps = 16384 / (2 * V * index_t(sizeof(float)));
+inline void flat_images(const float* wpk, const index_t* roff, index_t K, index_t Cout, const float* buf, index_t in_stride,
+                        index_t ns, index_t hwo, float* y, index_t out_stride, float beta) {
+    const index_t vecs = (hwo + V - 1) / V, nv = ns * vecs, strips = (Cout + FM - 1) / FM;
+    // Pairs of vectors outside, strips of weights inside: the pair's inputs stay in cache while
+    // the weights stream past in order (the other way round measured 10-30% slower).
+    for (index_t q = 0; q < nv; q += 2) {
+        index_t xo[2], yo[2], m[2];
+        for (index_t v = 0; v < 2; ++v) {
+            const index_t qq = std::min(q + v, nv - 1), s = qq / vecs, off = (qq % vecs) * V;
+            xo[v] = s * in_stride + off;
+            yo[v] = s * out_stride + off;
+            m[v] = q + v < nv ? std::min(V, hwo - off) : 0;
+        }
+        const bool full = m[0] == V && m[1] == V;
+        for (index_t r0 = 0; r0 < K; r0 += flat_taps) {
+            const index_t kn = std::min(flat_taps, K - r0);
+            const float b = r0 == 0 ? beta : 1.0f; // later passes add to the first
+            for (index_t st = 0; st < strips; ++st) {
+                const index_t rws = std::min<index_t>(FM, Cout - st * FM);
+                const float* ws = wpk + (st * K + r0) * FM;
+                float* ys = y + st * FM * hwo;
+                if (full) dispatch_rows<true>(rws, kn, ws, buf, xo, roff + r0, ys, yo, m, hwo, b);
+                else dispatch_rows<false>(rws, kn, ws, buf, xo, roff + r0, ys, yo, m, hwo, b);
+            }
+        }
+    }
+}
+
+// Samples per task of flat_images: about 512 output pixels, but enough tasks for every thread.
+inline index_t samples_per_task(index_t N, index_t hwo, bool parallel) {
+    const index_t threads = parallel ? max_threads() : 1;
+    return std::clamp<index_t>(512 / hwo, 1, std::max<index_t>(1, (N + threads - 1) / threads));
+}
+
 // Direct forward for narrow images: rows of a divisor of V pixels and images of a multiple of V
 // pixels (the 4x4 and 8x8 layers on AVX-512). k copies of the input, each shifted by one kernel column
 // and zero-padded but as wide as the output, make the V pixels of a vector (V / Wo whole output rows)
@@ -267,9 +317,9 @@ inline bool forward_small_eligible(index_t stride, index_t ho, index_t wo, index
 
 inline void forward_small(const float* x, const float* w, float* y, index_t N, index_t Cin, index_t H, index_t W,
                           index_t Cout, index_t Ho, index_t Wo, index_t k, index_t p, float beta, bool parallel) {
-    const index_t K = Cin * k * k, hwo = Ho * Wo, strips = (Cout + FM - 1) / FM;
+    const index_t K = Cin * k * k, hwo = Ho * Wo;
     const index_t rows = Ho + k - 1, plane = rows * Wo, copy = Cin * plane, sample = k * copy; // one sample's copies
-    const index_t per_task = std::max<index_t>(1, 512 / hwo), vecs = hwo / V;
+    const index_t per_task = samples_per_task(N, hwo, parallel);
     const float* wpk = pack_weights(w, Cout, K);
     index_t* roff = scratch<index_t>(8, K);
     for (index_t r = 0; r < K; ++r) roff[r] = (r % k) * copy + (r / (k * k)) * plane + ((r / k) % k) * Wo;
@@ -290,24 +340,7 @@ inline void forward_small(const float* x, const float* w, float* y, index_t N, i
                         std::memcpy(d + lo, x + (((n0 + s) * Cin + ci) * H + iy) * W + lo + kx - p, (hi - lo) * sizeof(float));
                         std::fill(d + hi, d + Wo, 0.0f);
                     }
-        const index_t nv = ns * vecs;
-        // Pairs of vectors outside, strips of weights inside: the pair's copies stay in cache while
-        // the weights stream past in order (the other way round measured 10-30% slower).
-        for (index_t q = 0; q < nv; q += 2) {
-            index_t xo[2], yo[2], m[2];
-            for (index_t v = 0; v < 2; ++v) {
-                const index_t qq = std::min(q + v, nv - 1), s = qq / vecs, off = (qq % vecs) * V;
-                xo[v] = s * sample + off;
-                yo[v] = (n0 + s) * Cout * hwo + off;
-                m[v] = q + v < nv ? V : 0;
-            }
-            for (index_t st = 0; st < strips; ++st) {
-                const index_t rws = std::min<index_t>(FM, Cout - st * FM);
-                float* ys = y + st * FM * hwo;
-                if (m[1]) dispatch_rows<true>(rws, K, wpk + st * K * FM, buf, xo, roff, ys, yo, m, hwo, beta);
-                else dispatch_rows<false>(rws, K, wpk + st * K * FM, buf, xo, roff, ys, yo, m, hwo, beta);
-            }
-        }
+        flat_images(wpk, roff, K, Cout, buf, sample, ns, hwo, y + n0 * Cout * hwo, Cout * hwo, beta);
     };
     for_each_task((N + per_task - 1) / per_task, parallel, task);
 }
