@@ -448,14 +448,15 @@ void conv_backward_weights(const T* x, const T* dy, T* dw, const ConvGeom& g, T 
     constexpr bool is_float = std::is_same_v<T, float>;
     const bool channels_last = is_float && channels_last_eligible(g);
     const bool use_direct = is_float && !channels_last && direct::eligible(g.s, g.Cin, g.Wo);
+    const bool use_stride2 = is_float && !channels_last && direct::backward_weights_stride2_eligible(g);
 #else
-    const bool channels_last = false, use_direct = false;
+    const bool channels_last = false, use_direct = false, use_stride2 = false;
 #endif
     // Channels-last tiles: as many pixels as keep the tile's input copy near 1 MiB (in L2; fewer
     // read-modify-writes of the gradient), but at least two tiles per thread.
     const index_t target = channels_last ? std::clamp<index_t>(std::min<index_t>(262144 / g.Cin, total / (2 * max_threads())), 256, 4096) : 512;
     const Tiling tl = make_tiling<T>(g, target);
-    const bool parallel = use_direct ? max_threads() > 1 && !in_parallel() : tiles_in_parallel(tl.count);
+    const bool parallel = use_direct || use_stride2 ? max_threads() > 1 && !in_parallel() : tiles_in_parallel(tl.count);
     const int used = parallel ? max_threads() : 1;
     T* partial = scratch<T>(3, wsize * used); // slot 3 of the calling thread: shared by the team
     std::fill(partial, partial + wsize * used, T(0));
@@ -480,8 +481,9 @@ void conv_backward_weights(const T* x, const T* dy, T* dw, const ConvGeom& g, T 
     };
 #if PGG_SIMD
     if constexpr (is_float) {
-        if (use_direct) {
-            direct::backward_weights(x, dy, g.N, g.Cin, g.H, g.W, g.Cout, g.Ho, g.Wo, g.k, g.p, partial, parallel);
+        if (use_direct || use_stride2) {
+            if (use_direct) direct::backward_weights(x, dy, g.N, g.Cin, g.H, g.W, g.Cout, g.Ho, g.Wo, g.k, g.p, partial, parallel);
+            else direct::backward_weights_stride2(x, dy, g, partial, parallel);
             finish();
             return;
         }

@@ -2,7 +2,8 @@
 // Direct 3x3 convolutions with stride 2 and padding 1 (a ResNet's downsampling layers): forward and
 // backward-data as direct::flat_images over re-laid-out inputs, instead of im2col + GEMM (forward) and
 // a GEMM per sample + col2im (backward-data), which ran at 25-60% of the stride-1 layers' speed at
-// the abnormality classifier's shapes (docs/performance.md).
+// the abnormality classifier's shapes (docs/performance.md); the weight gradient of few-channel inputs
+// (the stem) over the forward's layout.
 //
 // Forward: output (oy, ox) reads input (2 oy + ky - 1, 2 ox + kx - 1). Per input channel, six planes
 // as wide as the output hold the even input rows (ky = 1) and the odd ones (ky = 0 and 2, a plane row
@@ -31,57 +32,103 @@ inline bool backward_data_stride2_eligible(const ConvGeom& g) {
     return stride2_eligible(g, 4 * g.Cout) && g.H == 2 * g.Ho && g.W == 2 * g.Wo;
 }
 
-// y = conv(x, w) + beta * y.
-inline void forward_stride2(const float* x, const float* w, float* y, const ConvGeom& g, float beta, bool parallel) {
-    const index_t Wo = g.Wo, hwo = g.HWo(), K = g.K();
-    const index_t plane = (g.Ho + 1) * Wo, sample = g.Cin * 6 * plane; // planes [ci][kx][row parity]
-    const float* wpk = pack_weights(w, g.Cout, K);
+// The forward's layout of one sample: planes [ci][kx][row parity] of (Ho + 1) x Wo floats.
+inline index_t parity_plane(const ConvGeom& g) { return (g.Ho + 1) * g.Wo; }
+inline index_t parity_planes_size(const ConvGeom& g) { return g.Cin * 6 * parity_plane(g); }
+
+// Tap r = (ci, ky, kx) of output pixel q is at p[roff[r] + q].
+inline const index_t* parity_tap_offsets(const ConvGeom& g) {
+    const index_t K = g.K(), plane = parity_plane(g);
     index_t* roff = scratch<index_t>(8, K);
     for (index_t r = 0; r < K; ++r) {
         const index_t ci = r / 9, ky = (r / 3) % 3, kx = r % 3;
-        roff[r] = ((ci * 3 + kx) * 2 + (ky != 1)) * plane + (ky == 2 ? Wo : 0);
+        roff[r] = ((ci * 3 + kx) * 2 + (ky != 1)) * plane + (ky == 2 ? g.Wo : 0);
     }
+    return roff;
+}
+
+// Lays sample x (Cin, H, W) out as the parity planes.
+inline void parity_planes(const float* x, const ConvGeom& g, float* p) {
+    const index_t Wo = g.Wo, plane = parity_plane(g);
+    for (index_t ci = 0; ci < g.Cin; ++ci, p += 6 * plane) {
+        const float* xc = x + ci * g.H * g.W;
+        // rows no input row reaches: the odd planes' first (row -1), the even planes' last and, for an
+        // odd height, the odd planes' last
+        for (index_t kx = 0; kx < 3; ++kx) {
+            float* even = p + 2 * kx * plane + g.Ho * Wo;
+            float* odd = p + (2 * kx + 1) * plane;
+            std::fill(even, even + Wo, 0.0f);
+            std::fill(odd, odd + Wo, 0.0f);
+            if (g.H % 2) std::fill(odd + g.Ho * Wo, odd + plane, 0.0f);
+        }
+        // Input row iy is row iy / 2 (even) or (iy + 1) / 2 (odd) of the three kx planes: its even
+        // columns at kx = 1, its odd ones at kx = 2 and, a column later, at kx = 0.
+        for (index_t iy = 0; iy < g.H; ++iy) {
+            const index_t odd = iy % 2, row = ((iy + odd) / 2) * Wo;
+            const float* src = xc + iy * g.W;
+            float* d0 = p + odd * plane + row;           // kx = 0: src[2c - 1]
+            float* d1 = p + (2 + odd) * plane + row;     // kx = 1: src[2c]
+            float* d2 = p + (4 + odd) * plane + row;     // kx = 2: src[2c + 1]
+            const index_t pairs = std::min(Wo, g.W / 2); // columns with both 2c and 2c + 1 inside
+            d0[0] = 0.0f;
+            for (index_t c = 0; c < pairs; ++c) {
+                d1[c] = src[2 * c];
+                d2[c] = src[2 * c + 1];
+            }
+            for (index_t c = 1; c <= pairs && c < Wo; ++c) d0[c] = d2[c - 1];
+            if (pairs < Wo) { // odd width: the last column has no right neighbour
+                d1[pairs] = src[2 * pairs];
+                d2[pairs] = 0.0f;
+            }
+        }
+    }
+}
+
+// y = conv(x, w) + beta * y.
+inline void forward_stride2(const float* x, const float* w, float* y, const ConvGeom& g, float beta, bool parallel) {
+    const index_t hwo = g.HWo(), K = g.K(), sample = parity_planes_size(g);
+    const float* wpk = pack_weights(w, g.Cout, K);
+    const index_t* roff = parity_tap_offsets(g);
     const index_t per_task = samples_per_task(g.N, hwo, parallel);
     auto task = [&](index_t t) {
         const index_t n0 = t * per_task, ns = std::min(per_task, g.N - n0);
         float* buf = scratch<float>(9, ns * sample);
-        for (index_t s = 0; s < ns; ++s)
-            for (index_t ci = 0; ci < g.Cin; ++ci) {
-                const float* xc = x + ((n0 + s) * g.Cin + ci) * g.H * g.W;
-                float* p = buf + s * sample + ci * 6 * plane;
-                // Each input row iy is plane row iy / 2 (even) or (iy + 1) / 2 (odd) of the three kx planes:
-                // its even columns at kx = 1, its odd ones at kx = 2 and, a column later, at kx = 0.
-                // rows no input row reaches: the odd planes' first (row -1), the even planes' last and,
-                // for an odd height, the odd planes' last
-                for (index_t kx = 0; kx < 3; ++kx) {
-                    float* even = p + 2 * kx * plane + g.Ho * Wo;
-                    float* odd = p + (2 * kx + 1) * plane;
-                    std::fill(even, even + Wo, 0.0f);
-                    std::fill(odd, odd + Wo, 0.0f);
-                    if (g.H % 2) std::fill(odd + g.Ho * Wo, odd + plane, 0.0f);
-                }
-                for (index_t iy = 0; iy < g.H; ++iy) {
-                    const index_t odd = iy % 2, row = ((iy + odd) / 2) * Wo;
-                    const float* src = xc + iy * g.W;
-                    float* d0 = p + odd * plane + row;           // kx = 0: src[2c - 1]
-                    float* d1 = p + (2 + odd) * plane + row;     // kx = 1: src[2c]
-                    float* d2 = p + (4 + odd) * plane + row;     // kx = 2: src[2c + 1]
-                    const index_t pairs = std::min(Wo, g.W / 2); // columns with both 2c and 2c + 1 inside
-                    d0[0] = 0.0f;
-                    for (index_t c = 0; c < pairs; ++c) {
-                        d1[c] = src[2 * c];
-                        d2[c] = src[2 * c + 1];
-                    }
-                    for (index_t c = 1; c <= pairs && c < Wo; ++c) d0[c] = d2[c - 1];
-                    if (pairs < Wo) { // odd width: the last column has no right neighbour
-                        d1[pairs] = src[2 * pairs];
-                        d2[pairs] = 0.0f;
-                    }
-                }
-            }
+        for (index_t s = 0; s < ns; ++s) parity_planes(x + (n0 + s) * g.Cin * g.H * g.W, g, buf + s * sample);
         flat_images(wpk, roff, K, g.Cout, buf, sample, ns, hwo, y + n0 * g.Cout * hwo, g.Cout * hwo, beta);
     };
     for_each_task((g.N + per_task - 1) / per_task, parallel, task);
+}
+
+// The weight gradient from the parity planes, as direct::backward_weights does for stride 1 (one
+// "row" of the image's hwo pixels): for few input channels, where the channels-last path does not
+// apply, and images of whole vectors of at least 64 pixels, so that the horizontal sums stay cheap.
+inline bool backward_weights_stride2_eligible(const ConvGeom& g) {
+    return g.k == 3 && g.s == 2 && g.p == 1 && g.HWo() % V == 0 && g.HWo() >= 64 && g.Cin <= 128;
+}
+
+// partial[thread][co * K + r] += dW of its samples.
+inline void backward_weights_stride2(const float* x, const float* dy, const ConvGeom& g, float* partial, bool parallel) {
+    const index_t hwo = g.HWo(), K = g.K(), sample = parity_planes_size(g), wsize = g.Cout * K;
+    const index_t* roff = parity_tap_offsets(g);
+    auto task = [&](index_t n, float* acc) {
+        float* buf = scratch<float>(9, sample);
+        parity_planes(x + n * g.Cin * g.H * g.W, g, buf);
+        for (index_t co = 0; co < g.Cout; co += CB) {
+            const int c = int(std::min<index_t>(CB, g.Cout - co));
+            const Band b{dy + (n * g.Cout + co) * hwo, hwo, buf, 1, hwo, 0};
+            for (index_t r = 0; r < K; r += RB) {
+                const int nr = int(std::min<index_t>(RB, K - r));
+                float* out = acc + co * K + r;
+                with_size<CB>(c, [&]<int C>() { with_size<RB>(nr, [&]<int R>() { block<C, R>(b, roff + r, out, K); }); });
+            }
+        }
+    };
+    if (parallel) { // static: the samples a thread sums must not depend on timing (reproducible rounding)
+#pragma omp parallel for schedule(static)
+        for (index_t n = 0; n < g.N; ++n) task(n, partial + thread_id() * wsize);
+    } else {
+        for (index_t n = 0; n < g.N; ++n) task(n, partial);
+    }
 }
 
 // dx = conv_backward_data(dy, w) + beta * dx.
