@@ -265,10 +265,6 @@ inline void forward(const float* x, const float* w, float* y, index_t N, index_t
 // of sample s at y + s * out_stride (hwo apart) = packed weights x taps + beta * y. Vectors of V
 // consecutive pixels, the last of an image masked where V does not divide hwo, so rows narrower than a
 // vector fill its lanes.
-// The taps go in passes of flat_taps (AVX-512: 128): a pair's inputs for one pass (16 KiB) stay in L1
-// while every strip's weights stream past, where all K taps of a wide layer (K = 1152: 147 KiB) would
-// be read from L2 once per strip.
-inline constexpr index_t flat_taps = 16384 / (2 * V * index_t(sizeof(float)));
 inline void flat_images(const float* wpk, const index_t* roff, index_t K, index_t Cout, const float* buf, index_t in_stride,
                         index_t ns, index_t hwo, float* y, index_t out_stride, float beta) {
     const index_t vecs = (hwo + V - 1) / V, nv = ns * vecs, strips = (Cout + FM - 1) / FM;
@@ -283,16 +279,11 @@ inline void flat_images(const float* wpk, const index_t* roff, index_t K, index_
             m[v] = q + v < nv ? std::min(V, hwo - off) : 0;
         }
         const bool full = m[0] == V && m[1] == V;
-        for (index_t r0 = 0; r0 < K; r0 += flat_taps) {
-            const index_t kn = std::min(flat_taps, K - r0);
-            const float b = r0 == 0 ? beta : 1.0f; // later passes add to the first
-            for (index_t st = 0; st < strips; ++st) {
-                const index_t rws = std::min<index_t>(FM, Cout - st * FM);
-                const float* ws = wpk + (st * K + r0) * FM;
-                float* ys = y + st * FM * hwo;
-                if (full) dispatch_rows<true>(rws, kn, ws, buf, xo, roff + r0, ys, yo, m, hwo, b);
-                else dispatch_rows<false>(rws, kn, ws, buf, xo, roff + r0, ys, yo, m, hwo, b);
-            }
+        for (index_t st = 0; st < strips; ++st) {
+            const index_t rws = std::min<index_t>(FM, Cout - st * FM);
+            float* ys = y + st * FM * hwo;
+            if (full) dispatch_rows<true>(rws, K, wpk + st * K * FM, buf, xo, roff, ys, yo, m, hwo, beta);
+            else dispatch_rows<false>(rws, K, wpk + st * K * FM, buf, xo, roff, ys, yo, m, hwo, beta);
         }
     }
 }
