@@ -202,15 +202,19 @@ void dispatch_rows(index_t rows, Args&&... args) {
 
 // Weights as [strip][r][FM] with w(co, r) for Cout outputs and K taps, zero-padded (packed_taps_size
 // floats at wpk): one broadcast per output channel and tap.
+// Large layers pack on the threads: one thread alone leaves the others waiting (128 x 1152 weights
+// per call at the classifier's 4x4 layers, a step of a few milliseconds).
 inline index_t packed_taps_size(index_t Cout, index_t K) { return (Cout + FM - 1) / FM * K * FM; }
 template <class F>
 void pack_taps(index_t Cout, index_t K, F&& w, float* wpk) {
-    for (index_t s = 0; s < (Cout + FM - 1) / FM; ++s)
+    auto strip = [&](index_t s) {
         for (index_t r = 0; r < K; ++r)
             for (index_t i = 0; i < FM; ++i) {
                 const index_t co = s * FM + i;
                 wpk[(s * K + r) * FM + i] = co < Cout ? w(co, r) : 0.0f;
             }
+    };
+    for_each_task((Cout + FM - 1) / FM, Cout * K >= parallel_grain && max_threads() > 1 && !in_parallel(), strip);
 }
 
 // A (Cout, K) weight matrix packed so.
@@ -317,20 +321,21 @@ inline void forward_small(const float* x, const float* w, float* y, index_t N, i
     auto task = [&](index_t t) {
         const index_t n0 = t * per_task, ns = std::min(per_task, N - n0);
         float* buf = scratch<float>(9, ns * sample);
-        for (index_t s = 0; s < ns; ++s) // buf[s][kx][ci][row][ox] = x[n0 + s][ci][row - p][ox + kx - p]
-            for (index_t kx = 0; kx < k; ++kx)
-                for (index_t ci = 0; ci < Cin; ++ci)
-                    for (index_t r = 0; r < rows; ++r) {
-                        float* d = buf + s * sample + kx * copy + ci * plane + r * Wo;
-                        const index_t iy = r - p, lo = std::clamp<index_t>(p - kx, 0, Wo), hi = std::clamp<index_t>(W + p - kx, lo, Wo);
-                        if (iy < 0 || iy >= H) {
-                            std::fill(d, d + Wo, 0.0f);
-                            continue;
-                        }
-                        std::fill(d, d + lo, 0.0f);
-                        std::memcpy(d + lo, x + (((n0 + s) * Cin + ci) * H + iy) * W + lo + kx - p, (hi - lo) * sizeof(float));
-                        std::fill(d + hi, d + Wo, 0.0f);
+        // buf[s][kx][ci][row][ox] = x[n0 + s][ci][row - p][ox + kx - p]: rows of a few pixels, so plain
+        // loops (library calls per row cost 14% of the 8x8 pass)
+        for (index_t s = 0; s < ns; ++s)
+            for (index_t kx = 0; kx < k; ++kx) {
+                const index_t lo = std::clamp<index_t>(p - kx, 0, Wo), hi = std::clamp<index_t>(W + p - kx, lo, Wo);
+                for (index_t ci = 0; ci < Cin; ++ci) {
+                    float* d = buf + s * sample + kx * copy + ci * plane;
+                    const float* src = x + ((n0 + s) * Cin + ci) * H * W;
+                    for (index_t r = 0; r < rows; ++r, d += Wo) {
+                        const index_t iy = r - p, at = iy * W + kx - p;
+                        const bool inside = iy >= 0 && iy < H;
+                        for (index_t c = 0; c < Wo; ++c) d[c] = inside && c >= lo && c < hi ? src[at + c] : 0.0f;
                     }
+                }
+            }
         flat_images(wpk, roff, K, Cout, buf, sample, ns, hwo, y + n0 * Cout * hwo, Cout * hwo, beta);
     };
     for_each_task((N + per_task - 1) / per_task, parallel, task);
