@@ -5,6 +5,9 @@
 Run: /usr/bin/python3 benchmarks/torch_classifier.py [--threads 2] [--batch 32] [--sizes 64 128 256]
 Prints images per second of one training step (forward, BCE-with-logits, backward, Adam) and of
 inference (forward, no gradients) per input side.
+--underflow instead trains on the benchmark's one repeated minibatch with IEEE gradual underflow and
+prints, every 20 steps, the loss, the logits' range and the fraction of subnormal parameter gradients:
+why the benchmarks flush subnormals (docs/performance.md, "Subnormal floats").
 """
 import argparse
 import time
@@ -55,9 +58,10 @@ def main():
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--sizes", type=int, nargs="+", default=[64, 128, 256])
     ap.add_argument("--seconds", type=float, default=5.0)
+    ap.add_argument("--underflow", action="store_true", help="show the repeated minibatch's gradients underflow")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    torch.set_flush_denormal(True)  # as pgg's benchmarks and programs (pgg/backend/cpu/denormal.hpp)
+    torch.set_flush_denormal(not args.underflow)  # as pgg's benchmarks and programs (pgg/backend/cpu/denormal.hpp)
     torch.manual_seed(1)
     for side in args.sizes:
         model = resnet(side)
@@ -68,8 +72,21 @@ def main():
         def train_step():
             model.train()
             opt.zero_grad()
-            nn.functional.binary_cross_entropy_with_logits(model(x), t).backward()
+            z = model(x)
+            loss = nn.functional.binary_cross_entropy_with_logits(z, t)
+            loss.backward()
             opt.step()
+            return z, loss
+
+        if args.underflow:
+            for step in range(1, 121):
+                z, loss = train_step()
+                if step % 20 == 0:
+                    g = torch.cat([p.grad.flatten() for p in model.parameters()])
+                    subnormal = ((g != 0) & (g.abs() < torch.finfo(torch.float32).tiny)).float().mean().item()
+                    print(f"ResNet {side}x{side} step {step}: loss {loss.item():.3g}, logits {z.min().item():.1f} to "
+                          f"{z.max().item():.1f}, subnormal gradients {subnormal:.2%}", flush=True)
+            continue
 
         def infer():
             model.eval()
