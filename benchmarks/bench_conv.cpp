@@ -10,11 +10,12 @@ namespace {
 
 enum Pass { forward = 0, backward_data = 1, backward_weights = 2 };
 
-void BM_conv3x3(benchmark::State& state) {
-    const pgg::index_t C = state.range(0), R = state.range(1), N = state.range(2);
-    const auto pass = static_cast<Pass>(state.range(3));
-    const pgg::Conv2dParams p{3, 1, 1};
-    pgg::Tensor<float> x({N, C, R, R}), w({C, C, 3, 3}), y({N, C, R, R});
+// One pass of a 3x3 convolution with padding 1 at stride s: N x Cin x R x R in, Cout channels out.
+void conv_pass(benchmark::State& state, Pass pass, pgg::index_t N, pgg::index_t Cin, pgg::index_t Cout, pgg::index_t R,
+               pgg::index_t s) {
+    const pgg::Conv2dParams p{3, s, 1};
+    const pgg::index_t Ro = (R - 1) / s + 1;
+    pgg::Tensor<float> x({N, Cin, R, R}), w({Cout, Cin, 3, 3}), y({N, Cout, Ro, Ro});
     pgg::Generator g(1);
     pgg::fill_normal(x, g);
     pgg::fill_normal(w, g);
@@ -25,7 +26,12 @@ void BM_conv3x3(benchmark::State& state) {
         else pgg::conv2d_backward_weights(x, y, w, p);
         benchmark::ClobberMemory();
     }
-    pggbench::report_flops(state, 2.0 * N * C * C * 9 * R * R);
+    pggbench::report_flops(state, 2.0 * N * Cin * Cout * 9 * Ro * Ro);
+}
+
+void BM_conv3x3(benchmark::State& state) {
+    const pgg::index_t C = state.range(0), R = state.range(1), N = state.range(2);
+    conv_pass(state, static_cast<Pass>(state.range(3)), N, C, C, R, 1);
 }
 
 void pggan_shapes(benchmark::internal::Benchmark* b) {
@@ -40,22 +46,7 @@ BENCHMARK(BM_conv3x3)->Apply(pggan_shapes)->Unit(benchmark::kMillisecond)->UseRe
 
 // (Cin, Cout, input side, stride) at batch 32.
 void BM_conv3x3_classifier(benchmark::State& state) {
-    const pgg::index_t Cin = state.range(0), Cout = state.range(1), R = state.range(2), s = state.range(3), N = 32;
-    const auto pass = static_cast<Pass>(state.range(4));
-    const pgg::Conv2dParams p{3, s, 1};
-    const pgg::index_t Ro = (R + 2 - 3) / s + 1;
-    pgg::Tensor<float> x({N, Cin, R, R}), w({Cout, Cin, 3, 3}), y({N, Cout, Ro, Ro});
-    pgg::Generator g(1);
-    pgg::fill_normal(x, g);
-    pgg::fill_normal(w, g);
-    pgg::fill_normal(y, g);
-    for (auto _ : state) {
-        if (pass == forward) pgg::conv2d_forward(x, w, y, p);
-        else if (pass == backward_data) pgg::conv2d_backward_data(y, w, x, p);
-        else pgg::conv2d_backward_weights(x, y, w, p);
-        benchmark::ClobberMemory();
-    }
-    pggbench::report_flops(state, 2.0 * N * Cin * Cout * 9 * Ro * Ro);
+    conv_pass(state, static_cast<Pass>(state.range(4)), 32, state.range(0), state.range(1), state.range(2), state.range(3));
 }
 
 // Every convolution of the classifier at sides 128 and 256 (the stem's input needs no gradient).
