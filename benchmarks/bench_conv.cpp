@@ -14,7 +14,7 @@ enum Pass { forward = 0, backward_data = 1, backward_weights = 2 };
 void conv_pass(benchmark::State& state, Pass pass, pgg::index_t N, pgg::index_t Cin, pgg::index_t Cout, pgg::index_t R,
                pgg::index_t s) {
     const pgg::Conv2dParams p{3, s, 1};
-    const pgg::index_t Ro = (R - 1) / s + 1;
+    const pgg::index_t Ro = pgg::conv_output_size(R, p);
     pgg::Tensor<float> x({N, Cin, R, R}), w({Cout, Cin, 3, 3}), y({N, Cout, Ro, Ro});
     pgg::Generator g(1);
     pgg::fill_normal(x, g);

@@ -403,7 +403,7 @@ void conv_backward_data(const T* dy, const T* w, T* dx, const ConvGeom& g, T bet
             for (index_t ci = 0; ci < g.Cin; ++ci)
                 for (index_t q = 0; q < kk; ++q) wf[(ci * g.Cout + co) * kk + (kk - 1 - q)] = w[(co * g.Cin + ci) * kk + q];
         };
-        for_each_task(g.Cout, g.Cout * g.Cin * kk >= parallel_grain && max_threads() > 1 && !in_parallel(), flip);
+        for_each_task(g.Cout, worth_threads(g.Cout * g.Cin * kk), flip);
         const ConvGeom b{g.N, g.Cout, g.Ho, g.Wo, g.Cin, g.H, g.W, g.k, 1, g.k - 1 - g.p};
         conv_forward(dy, wf, dx, b, beta);
         return;

@@ -213,7 +213,7 @@ void pack_taps(index_t Cout, index_t K, F&& w, float* wpk) {
                 wpk[(s * K + r) * FM + i] = co < Cout ? w(co, r) : 0.0f;
             }
     };
-    for_each_task((Cout + FM - 1) / FM, Cout * K >= parallel_grain && max_threads() > 1 && !in_parallel(), strip);
+    for_each_task((Cout + FM - 1) / FM, worth_threads(Cout * K), strip);
 }
 
 // A (Cout, K) weight matrix packed so.

@@ -43,6 +43,9 @@ inline bool in_parallel() {
 #endif
 }
 
+// Whether `work` elements of a simple loop are worth splitting over the threads from here.
+inline bool worth_threads(index_t work) { return work >= parallel_grain && max_threads() > 1 && !in_parallel(); }
+
 // fn(t) for t in [0, count): on the threads, each taking the next task as it frees up, when
 // `parallel`; else in order on the calling thread.
 template <class F>
