@@ -309,6 +309,34 @@ inline bool forward_small_eligible(index_t stride, index_t ho, index_t wo, index
     return stride == 1 && wo < V && V % wo == 0 && (ho * wo) % V == 0 && (simd::registers >= 32 || K <= 1152);
 }
 
+// One channel plane of forward_small's copies: d[row][ox] = src[row - p][ox + kx - p], zero outside
+// the image, Ho + k - 1 rows of Wo. Rows of a few pixels: where the output is as large as the input
+// (padding (k - 1) / 2) the plane is one shifted copy with a column of zeros per row, else plain loops
+// (a library call per row cost 14% of the 8x8 pass, a masked loop per pixel 4% of a training step).
+inline void shifted_plane(const float* src, index_t H, index_t W, index_t Ho, index_t Wo, index_t k, index_t p, index_t kx,
+                          float* d) {
+    const index_t rows = Ho + k - 1;
+    if (H == Ho && W == Wo) {
+        const index_t n = H * W, shift = kx - p, lo = std::max<index_t>(0, -shift), hi = std::min(n, n - shift);
+        std::fill_n(d, p * W, 0.0f);
+        float* m = d + p * W;
+        std::fill_n(m, lo, 0.0f);
+        std::copy(src + lo + shift, src + hi + shift, m + lo);
+        std::fill_n(m + hi, n - hi, 0.0f);
+        const index_t c0 = shift > 0 ? std::max<index_t>(0, W - shift) : 0, c1 = shift > 0 ? W : std::min(W, -shift);
+        for (index_t r = 0; r < H; ++r) // the pixels that wrapped in from a neighbouring row
+            for (index_t c = c0; c < c1; ++c) m[r * W + c] = 0.0f;
+        std::fill_n(m + n, (rows - p - H) * W, 0.0f);
+        return;
+    }
+    const index_t lo = std::clamp<index_t>(p - kx, 0, Wo), hi = std::clamp<index_t>(W + p - kx, lo, Wo);
+    for (index_t r = 0; r < rows; ++r, d += Wo) {
+        const index_t iy = r - p, at = iy * W + kx - p;
+        const bool inside = iy >= 0 && iy < H;
+        for (index_t c = 0; c < Wo; ++c) d[c] = inside && c >= lo && c < hi ? src[at + c] : 0.0f;
+    }
+}
+
 inline void forward_small(const float* x, const float* w, float* y, index_t N, index_t Cin, index_t H, index_t W,
                           index_t Cout, index_t Ho, index_t Wo, index_t k, index_t p, float beta, bool parallel) {
     const index_t K = Cin * k * k, hwo = Ho * Wo;
@@ -320,21 +348,11 @@ inline void forward_small(const float* x, const float* w, float* y, index_t N, i
     auto task = [&](index_t t) {
         const index_t n0 = t * per_task, ns = std::min(per_task, N - n0);
         float* buf = scratch<float>(9, ns * sample);
-        // buf[s][kx][ci][row][ox] = x[n0 + s][ci][row - p][ox + kx - p]: rows of a few pixels, so plain
-        // loops (library calls per row cost 14% of the 8x8 pass)
+        // buf[s][kx][ci][row][ox] = x[n0 + s][ci][row - p][ox + kx - p]
         for (index_t s = 0; s < ns; ++s)
-            for (index_t kx = 0; kx < k; ++kx) {
-                const index_t lo = std::clamp<index_t>(p - kx, 0, Wo), hi = std::clamp<index_t>(W + p - kx, lo, Wo);
-                for (index_t ci = 0; ci < Cin; ++ci) {
-                    float* d = buf + s * sample + kx * copy + ci * plane;
-                    const float* src = x + ((n0 + s) * Cin + ci) * H * W;
-                    for (index_t r = 0; r < rows; ++r, d += Wo) {
-                        const index_t iy = r - p, at = iy * W + kx - p;
-                        const bool inside = iy >= 0 && iy < H;
-                        for (index_t c = 0; c < Wo; ++c) d[c] = inside && c >= lo && c < hi ? src[at + c] : 0.0f;
-                    }
-                }
-            }
+            for (index_t kx = 0; kx < k; ++kx)
+                for (index_t ci = 0; ci < Cin; ++ci)
+                    shifted_plane(x + ((n0 + s) * Cin + ci) * H * W, H, W, Ho, Wo, k, p, kx, buf + s * sample + kx * copy + ci * plane);
         flat_images(wpk, roff, K, Cout, buf, sample, ns, hwo, y + n0 * Cout * hwo, Cout * hwo, beta);
     };
     for_each_task((N + per_task - 1) / per_task, parallel, task);
