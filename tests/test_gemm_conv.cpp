@@ -117,6 +117,20 @@ void check_conv(const ConvCase& c, double tol) {
     for (std::size_t i = 0; i < want.size(); ++i) want[i] += dyd[i];
     CHECK(rel_error(y2, want) < tol);
 
+    // the epilogue: bias, then a leaky ReLU (slopes 0 and 0.2), after the accumulation
+    const auto bias = random_tensor<T>({c.Co}, 6);
+    for (const T slope : {T(0), T(0.2)}) {
+        INFO("epilogue, slope " << slope);
+        std::vector<double> act(want.size());
+        for (std::size_t i = 0; i < want.size(); ++i) {
+            const double v = want[i] + double(bias.data()[(index_t(i) / (Ho * Wo)) % c.Co]);
+            act[i] = v > 0 ? v : double(slope) * v;
+        }
+        Tensor<T> y3 = dy.clone();
+        conv2d_forward(x, w, y3, prm, T(1), &bias, std::optional<T>(slope));
+        CHECK(rel_error(y3, act) < tol);
+    }
+
     // backward: the transposes of the forward map, accumulated naively
     std::vector<double> dx_ref(x.numel(), 0.0), dw_ref(w.numel(), 0.0);
     for (index_t n = 0; n < c.N; ++n)
@@ -169,6 +183,10 @@ TEST_CASE("conv2d: wrong shapes are reported", "[conv]") {
     CHECK_THROWS_WITH(conv2d_forward(x, w2, y2, {3, 1, 1}), Catch::Contains("expected [1, 4, 8, 8]"));
     Tensor<float> tiny({1, 3, 1, 1});
     CHECK_THROWS_WITH(conv2d_forward(tiny, w2, y, {3, 1, 0}), Catch::Contains("too small"));
+    Tensor<float> b({3}), y3;
+    CHECK_THROWS_WITH(conv2d_forward(x, w2, y3, {3, 1, 1}, 0.0f, &b), Catch::Contains("bias [3] should be (4)"));
+    CHECK_THROWS_WITH(conv2d_forward(x, w2, y3, {3, 1, 1}, 0.0f, static_cast<const Tensor<float>*>(nullptr), std::optional<float>(-0.5f)),
+                      Catch::Contains("outside [0, 1]"));
 }
 
 TEST_CASE("conv_transpose2d: the adjoint of conv2d, PyTorch layout", "[conv]") {

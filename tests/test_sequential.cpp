@@ -33,6 +33,45 @@ TEST_CASE("Sequential: the tangent pass of a whole discriminator", "[sequential]
     check_layer_tangent<SmallD>({4, 1, 8, 8}, {.max_points = 25});
 }
 
+// Conv2d + LeakyReLU: the convolution applies the activation as it stores its output (one pass fewer);
+// the results are those of the two layers run one after the other.
+TEST_CASE("Sequential: Conv2d fused with the leaky ReLU after it", "[sequential]") {
+    using Fused = Sequential<Conv2d<3, 16, 3>, LeakyReLU<0.2f>, Conv2d<16, 8, 3, LayerOptions{.stride = 2}>, ReLU>;
+    STATIC_REQUIRE(nn::detail::fuses_activation<Conv2d<3, 16, 3>, LeakyReLU<0.2f>, float, cpu>());
+    STATIC_REQUIRE_FALSE(nn::detail::fuses_activation<Conv2d<3, 16, 3>, Tanh, float, cpu>());
+    STATIC_REQUIRE_FALSE(nn::detail::fuses_activation<Conv2d<3, 16, 3>, LeakyReLU<-0.5f>, float, cpu>());
+    STATIC_REQUIRE_FALSE(nn::detail::fuses_activation<Dense<3, 4>, ReLU, float, cpu>());
+    check_layer<Fused>({2, 3, 6, 6});
+    check_layer_tangent<Fused>({2, 3, 6, 6});
+
+    // float, at a size the direct kernels take, against the four layers one by one
+    Net<Fused> fused;
+    Net<Conv2d<3, 16, 3>> c0;
+    Net<LeakyReLU<0.2f>> a0;
+    Net<Conv2d<16, 8, 3, LayerOptions{.stride = 2}>> c1;
+    Net<ReLU> a1;
+    Generator g(7);
+    fused.reset_parameters(g);
+    for (auto& b : {&fused.get<0>().bias, &fused.get<2>().bias}) fill_normal(*b, g); // nonzero biases
+    c0.weight.copy_(fused.get<0>().weight), c0.bias.copy_(fused.get<0>().bias);
+    c1.weight.copy_(fused.get<2>().weight), c1.bias.copy_(fused.get<2>().bias);
+    const auto x = pggtest::random_tensor<float>({4, 3, 32, 32}, 8);
+    const Tensor<float> y = fused.forward(x).clone();
+    const Tensor<float>& want = a1.forward(c1.forward(a0.forward(c0.forward(x))));
+    CHECK(pggtest::rel_error(y, pggtest::to_double(want)) < 1e-6);
+    const auto dy = pggtest::random_tensor<float>(y.shape(), 9);
+    Tensor<float> dx, dx_want, g2, g1, g0;
+    const Accumulate set{.input = false};
+    fused.backward(dy, dx, set);
+    a1.backward(dy, g2, set);
+    c1.backward(g2, g1, set);
+    a0.backward(g1, g0, set);
+    c0.backward(g0, dx_want, set);
+    CHECK(pggtest::rel_error(dx, pggtest::to_double(dx_want)) < 1e-6);
+    CHECK(pggtest::rel_error(fused.get<0>().weight_grad, pggtest::to_double(c0.weight_grad)) < 1e-6);
+    CHECK(pggtest::rel_error(fused.get<2>().bias_grad, pggtest::to_double(c1.bias_grad)) < 1e-6);
+}
+
 TEST_CASE("WGAN-GP: the penalty's gradient w.r.t. D's weights is exact", "[sequential][wgan-gp]") {
     // P(theta) = lambda / N sum_n (|g_n| - 1)^2, g = grad_x sum D(x). Its gradient is a second
     // derivative; forward-over-reverse gives it exactly (docs/design.md), finite differences check it.

@@ -1,7 +1,10 @@
 #pragma once
 // Convolutions on any device: their parameters and geometry, the shape checks, and the checked tensor
 // front ends over each device's ConvKernels.
-#include "../core/tensor.hpp"
+#include <algorithm>
+#include <optional>
+
+#include "../core/ops.hpp"
 
 namespace pgg {
 
@@ -23,6 +26,25 @@ struct ConvGeom {
     index_t N, Cin, H, W, Cout, Ho, Wo, k, s, p;
     index_t K() const { return Cin * k * k; }
     index_t HWo() const { return Ho * Wo; }
+};
+
+// What a forward pass does to each output value v (the convolution plus beta times the old output)
+// before it stores it: adds the channel's bias (when `bias` is set: Cout values in the device's
+// memory), then applies a leaky ReLU max(v, slope v) (when `leaky`; 0 <= slope <= 1). Done in the
+// kernel, they save the passes over the output that a separate bias and activation make.
+template <class T>
+struct ConvEpilogue {
+    const T* bias = nullptr;
+    bool leaky = false;
+    T slope = T(0);
+
+    bool none() const { return !bias && !leaky; }
+    // The same epilogue for the channels from c on.
+    ConvEpilogue from(index_t c) const { return {bias ? bias + c : nullptr, leaky, slope}; }
+    T operator()(T v, index_t c) const {
+        if (bias) v += bias[c];
+        return leaky ? std::max(v, slope * v) : v;
+    }
 };
 
 namespace detail {
@@ -55,11 +77,23 @@ template <class Device>
 struct ConvKernels;
 
 // y = conv2d(x, w) + beta * y. x (N, Cin, H, W), w (Cout, Cin, k, k); y allocated when empty.
+// With `bias` (Cout) and `leaky` (a slope in [0, 1]): y = leaky_relu(conv2d(x, w) + beta * y + bias),
+// in the kernel where the device's kernels take a ConvEpilogue, else in a pass after it.
 template <class T, class D>
-void conv2d_forward(const Tensor<T, D>& x, const Tensor<T, D>& w, Tensor<T, D>& y, const Conv2dParams& p, T beta = T(0)) {
+void conv2d_forward(const Tensor<T, D>& x, const Tensor<T, D>& w, Tensor<T, D>& y, const Conv2dParams& p, T beta = T(0),
+                    const Tensor<T, D>* bias = nullptr, std::optional<T> leaky = std::nullopt) {
     const auto g = detail::conv_geom(x, w, p, "conv2d_forward");
     detail::ensure_shape(y, {g.N, g.Cout, g.Ho, g.Wo}, "conv2d_forward");
-    ConvKernels<D>::forward(x.data(), w.data(), y.data(), g, beta);
+    PGG_CHECK(!bias || bias->shape() == Shape({g.Cout}), "conv2d_forward: bias ", bias->shape(), " should be (", g.Cout, ")");
+    PGG_CHECK(!leaky || (*leaky >= T(0) && *leaky <= T(1)), "conv2d_forward: leaky ReLU slope ", *leaky, " outside [0, 1]");
+    const ConvEpilogue<T> e{bias ? bias->data() : nullptr, leaky.has_value(), leaky.value_or(T(0))};
+    if constexpr (requires { ConvKernels<D>::forward(x.data(), w.data(), y.data(), g, beta, e); }) {
+        ConvKernels<D>::forward(x.data(), w.data(), y.data(), g, beta, e);
+    } else {
+        ConvKernels<D>::forward(x.data(), w.data(), y.data(), g, beta);
+        if (bias) y = y + per_channel(*bias);
+        if (leaky) y = where(y > 0, y, *leaky * y);
+    }
 }
 
 // dx = dL/dx + beta * dx, from dy = dL/dy. dx must have the input's shape (it fixes H and W).

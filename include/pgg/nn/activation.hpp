@@ -11,6 +11,14 @@ template <class Fn>
 struct Pointwise {
     static constexpr int in_channels = any_channels;
     static constexpr int out_channels = same_channels;
+    // A leaky ReLU whose slope lies in [0, 1] is max(x, slope x) and keeps the sign of x, so its
+    // derivative reads the same off its output as off its input: the layer before it may apply it as
+    // it stores its own output (Sequential fuses Conv2d + LeakyReLU so), and `adopt` takes that output
+    // in place of the input. -1: not such an activation.
+    static constexpr float fusable_slope = [] {
+        if constexpr (requires { Fn::slope; }) return Fn::slope >= 0.0f && Fn::slope <= 1.0f ? Fn::slope : -1.0f;
+        else return -1.0f;
+    }();
 
     template <class T, class D>
     struct bind : ParameterFree {
@@ -22,6 +30,13 @@ struct Pointwise {
             x_ = x;
             y_.resize_(x.shape()) = Fn::f(x);
             return y_;
+        }
+        // y, the activation already applied by the layer before (see fusable_slope).
+        const Tensor<T, D>& adopt(const Tensor<T, D>& y)
+            requires(fusable_slope >= 0.0f)
+        {
+            x_ = y;
+            return x_;
         }
         void backward(const Tensor<T, D>& dy, Tensor<T, D>& dx, Accumulate acc = {}) {
             write_grad(dx, Fn::df(x_) * dy, acc.input);
@@ -45,6 +60,7 @@ struct Pointwise {
 
 template <float Slope>
 struct LeakyFn {
+    static constexpr float slope = Slope;
     static constexpr bool has_curvature = false; // piecewise linear
     template <class X> static auto f(const X& x) { return where(x > 0, x, Slope * x); }
     template <class X> static auto df(const X& x) { return where(x > 0, 1, Slope); }

@@ -1,6 +1,7 @@
 #pragma once
 // Conv2d and ConvTranspose2d, with optional bias and equalized learning rate.
 #include <cmath>
+#include <optional>
 
 #include "../core/ops.hpp"
 #include "../core/random.hpp"
@@ -85,12 +86,15 @@ struct Conv2d {
 
         bind() : Base(Shape{Out, In, K, K}, Out) {}
 
-        const Tensor<T, D>& forward(const Tensor<T, D>& x) {
+        const Tensor<T, D>& forward(const Tensor<T, D>& x) { return forward(x, std::nullopt); }
+        // The forward pass followed by a leaky ReLU of slope `leaky` (in [0, 1]), applied with the bias
+        // as the kernel stores its output: Sequential fuses Conv2d + LeakyReLU so (activation.hpp).
+        const Tensor<T, D>& forward(const Tensor<T, D>& x, std::optional<T> leaky) {
             PGG_CHECK(x.rank() == 4 && x.c() == In, "Conv2d<", In, ", ", Out, ", ", K, ">: input ", x.shape(),
                       " should be (N, ", In, ", H, W)");
             x_ = x;
-            conv(x, y_);
-            if constexpr (Opt.bias) y_ = y_ + per_channel(bias);
+            y_.resize_({x.n(), Out, conv_output_size(x.h(), params), conv_output_size(x.w(), params)});
+            conv2d_forward(x, effective_weight(), y_, params, T(0), Opt.bias ? &bias : nullptr, leaky);
             return y_;
         }
         void backward(const Tensor<T, D>& dy, Tensor<T, D>& dx, Accumulate acc = {}) {

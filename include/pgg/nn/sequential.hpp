@@ -8,6 +8,7 @@
 // nest; parameters are named by position ("0.weight") as in torch.nn.Sequential, or by Named<"...">.
 #include <algorithm>
 #include <array>
+#include <optional>
 #include <tuple>
 #include <utility>
 #include <vector>
@@ -59,6 +60,14 @@ constexpr bool is_named() {
     if constexpr (requires { L::named; }) return L::named;
     else return false;
 }
+// Whether layer L applies the leaky ReLU Next in its own forward pass (Conv2d; activation.hpp).
+template <class L, class Next, class T, class D>
+constexpr bool fuses_activation() {
+    if constexpr (requires { Next::fusable_slope; })
+        return Next::fusable_slope >= 0.0f &&
+               requires(Net<L, T, D>& l, const Tensor<T, D>& x) { l.forward(x, std::optional<T>()); };
+    else return false;
+}
 } // namespace detail
 
 template <class... Ls>
@@ -87,7 +96,9 @@ struct Sequential {
             const Tensor<T, D>* h = &x;
             each([&]<std::size_t I>(auto& layer) {
                 in_shapes_[I] = h->shape();
-                h = &layer.forward(*h);
+                if constexpr (fused<I>()) h = &layer.adopt(*h);
+                else if constexpr (fused<I + 1>()) h = &layer.forward(*h, std::optional<T>(T(Layer<I + 1>::fusable_slope)));
+                else h = &layer.forward(*h);
             });
             return *h;
         }
@@ -145,6 +156,15 @@ struct Sequential {
         }
 
     private:
+        template <std::size_t I>
+        using Layer = std::tuple_element_t<I, std::tuple<Ls...>>;
+        // Layer I is an activation that layer I - 1 applies (one pass over the output fewer).
+        template <std::size_t I>
+        static constexpr bool fused() {
+            if constexpr (I == 0 || I >= size) return false;
+            else return detail::fuses_activation<Layer<I - 1>, Layer<I>, T, D>();
+        }
+
         template <class F>
         void each(F&& f) {
             [&]<std::size_t... I>(std::index_sequence<I...>) {

@@ -341,21 +341,36 @@ void scatter_samples(const T* out, index_t ld, const ConvGeom& g, index_t j0, in
     }
 }
 
-// y = conv(x, w) + beta * y on raw NCHW buffers.
+// The epilogue over output columns [j0, j0 + len) of the flattened (sample, pixel) index.
 template <class T>
-void conv_forward(const T* x, const T* w, T* y, const ConvGeom& g, T beta) {
+void apply_epilogue(T* y, const ConvGeom& g, index_t j0, index_t len, const ConvEpilogue<T>& e) {
+    const index_t hwo = g.HWo();
+    for (index_t j = j0, count; j < j0 + len; j += count) {
+        const index_t n = j / hwo, off = j % hwo;
+        count = std::min(hwo - off, j0 + len - j);
+        for (index_t c = 0; c < g.Cout; ++c) {
+            T* p = y + (n * g.Cout + c) * hwo + off;
+            for (index_t i = 0; i < count; ++i) p[i] = e(p[i], c);
+        }
+    }
+}
+
+// y = e(conv(x, w) + beta * y) on raw NCHW buffers.
+template <class T>
+void conv_forward(const T* x, const T* w, T* y, const ConvGeom& g, T beta, const ConvEpilogue<T>& e = {}) {
 #if PGG_SIMD
     if constexpr (std::is_same_v<T, float>) {
+        const bool parallel = max_threads() > 1 && !in_parallel();
         if (direct::forward_eligible(g.s, g.Cin, g.Ho, g.Wo, g.k)) {
-            direct::forward(x, w, y, g.N, g.Cin, g.H, g.W, g.Cout, g.Ho, g.Wo, g.k, g.p, beta, max_threads() > 1 && !in_parallel());
+            direct::forward(x, w, y, g.N, g.Cin, g.H, g.W, g.Cout, g.Ho, g.Wo, g.k, g.p, beta, parallel, e);
             return;
         }
         if (direct::forward_small_eligible(g.s, g.Ho, g.Wo, g.K())) {
-            direct::forward_small(x, w, y, g.N, g.Cin, g.H, g.W, g.Cout, g.Ho, g.Wo, g.k, g.p, beta, max_threads() > 1 && !in_parallel());
+            direct::forward_small(x, w, y, g.N, g.Cin, g.H, g.W, g.Cout, g.Ho, g.Wo, g.k, g.p, beta, parallel, e);
             return;
         }
         if (direct::forward_stride2_eligible(g)) {
-            direct::forward_stride2(x, w, y, g, beta, max_threads() > 1 && !in_parallel());
+            direct::forward_stride2(x, w, y, g, beta, parallel, e);
             return;
         }
     }
@@ -389,6 +404,7 @@ void conv_forward(const T* x, const T* w, T* y, const ConvGeom& g, T beta) {
             gemm(false, false, g.Cout, len, K, T(1), w, K, col, tile.len, dst_beta, dst, ldd);
         }
         if (!tl.per_sample) scatter_samples(dst, tile.len, g, tile.j0, len, y, beta);
+        if (!e.none()) apply_epilogue(y, g, tile.j0, len, e); // while the tile is in cache
     });
 }
 
@@ -549,8 +565,8 @@ void conv_backward_weights(const T* x, const T* dy, T* dw, const ConvGeom& g, T 
 template <>
 struct ConvKernels<cpu> {
     template <class T>
-    static void forward(const T* x, const T* w, T* y, const ConvGeom& g, T beta) {
-        cpu_detail::conv_forward(x, w, y, g, beta);
+    static void forward(const T* x, const T* w, T* y, const ConvGeom& g, T beta, const ConvEpilogue<T>& e = {}) {
+        cpu_detail::conv_forward(x, w, y, g, beta, e);
     }
     template <class T>
     static void backward_data(const T* dy, const T* w, T* dx, const ConvGeom& g, T beta) {

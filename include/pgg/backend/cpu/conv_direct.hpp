@@ -157,11 +157,11 @@ inline bool forward_eligible(index_t stride, index_t cin, index_t ho, index_t wo
 // and writes the output at y + yo[v], lanes limited by m[v] (masked lanes are neither read nor written).
 // Full: every lane of both vectors is used, and plain loads replace masked ones in the inner loop
 // (the masked loads measured 2.5x slower there).
-// The lanes of vector v in use: n[v] (0 to V).
+// The lanes of vector v in use: n[v] (0 to V). `e`: the epilogue from the block's first channel on.
 template <int M, bool Full>
 void forward_block(index_t K, const float* __restrict w, const float* __restrict x, const index_t xo[2],
                    const index_t* __restrict roff, float* __restrict y, const index_t yo[2], const index_t n[2],
-                   index_t hwo, float beta) {
+                   index_t hwo, float beta, const ConvEpilogue<float>& e) {
     const D d;
     Vec acc[M][2];
     for (int i = 0; i < M; ++i) acc[i][0] = acc[i][1] = hn::Zero(d);
@@ -183,13 +183,15 @@ void forward_block(index_t K, const float* __restrict w, const float* __restrict
             acc[i][1] = hn::MulAdd(a, v1, acc[i][1]);
         }
     }
-    const Vec vb = hn::Set(d, beta);
+    const Vec vb = hn::Set(d, beta), slope = hn::Set(d, e.slope);
     for (int i = 0; i < M; ++i)
         for (int v = 0; v < 2; ++v) {
             if (n[v] == 0) continue;
             float* out = y + i * hwo + yo[v];
             const simd::Mask m = v == 0 ? m0 : m1;
             if (beta != 0.0f) acc[i][v] = hn::MulAdd(vb, hn::MaskedLoad(m, d, out), acc[i][v]);
+            if (e.bias) acc[i][v] = hn::Add(acc[i][v], hn::Set(d, e.bias[i]));
+            if (e.leaky) acc[i][v] = hn::Max(acc[i][v], hn::Mul(slope, acc[i][v]));
             if (n[v] == V) hn::StoreU(acc[i][v], d, out);
             else hn::BlendedStore(acc[i][v], m, d, out);
         }
@@ -223,9 +225,9 @@ inline const float* pack_weights(const float* w, index_t Cout, index_t K) {
     return wpk;
 }
 
-// y = conv(x, w) + beta * y for stride 1, any kernel and padding (see forward_eligible).
+// y = e(conv(x, w) + beta * y) for stride 1, any kernel and padding (see forward_eligible).
 inline void forward(const float* x, const float* w, float* y, index_t N, index_t Cin, index_t H, index_t W, index_t Cout,
-                    index_t Ho, index_t Wo, index_t k, index_t p, float beta, bool parallel) {
+                    index_t Ho, index_t Wo, index_t k, index_t p, float beta, bool parallel, const ConvEpilogue<float>& e = {}) {
     const index_t K = Cin * k * k, wp = Wo + k - 1, hwo = Ho * Wo, strips = (Cout + FM - 1) / FM;
     const index_t per_band = band_rows(Ho, Wo), bands = (Ho + per_band - 1) / per_band;
     const index_t plane = (per_band + k - 1) * wp;
@@ -235,8 +237,9 @@ inline void forward(const float* x, const float* w, float* y, index_t N, index_t
         const float* ws = wpk + s * K * FM;
         float* ys = y + (n * Cout + s * FM) * hwo;
         const index_t rows = std::min<index_t>(FM, Cout - s * FM);
-        if (m[0] == V && m[1] == V) return dispatch_rows<true>(rows, K, ws, xb, xo, roff, ys, yo, m, hwo, beta);
-        return dispatch_rows<false>(rows, K, ws, xb, xo, roff, ys, yo, m, hwo, beta);
+        const ConvEpilogue<float> es = e.from(s * FM);
+        if (m[0] == V && m[1] == V) return dispatch_rows<true>(rows, K, ws, xb, xo, roff, ys, yo, m, hwo, beta, es);
+        return dispatch_rows<false>(rows, K, ws, xb, xo, roff, ys, yo, m, hwo, beta, es);
     };
     auto lanes = [](index_t n) { return std::clamp<index_t>(n, 0, V); };
     auto task = [&](index_t t) {
@@ -265,11 +268,12 @@ inline void forward(const float* x, const float* w, float* y, index_t N, index_t
 
 // The implicit GEMM over whole images: for `ns` samples laid out in `buf` (`in_stride` floats apart)
 // so that tap r of pixel q (an image's hwo pixels in row order) is buf[roff[r] + q], the Cout planes
-// of sample s at y + s * out_stride (hwo apart) = packed weights x taps + beta * y. Vectors of V
+// of sample s at y + s * out_stride (hwo apart) = e(packed weights x taps + beta * y). Vectors of V
 // consecutive pixels, the last of an image masked where V does not divide hwo, so rows narrower than a
 // vector fill its lanes.
 inline void flat_images(const float* wpk, const index_t* roff, index_t K, index_t Cout, const float* buf, index_t in_stride,
-                        index_t ns, index_t hwo, float* y, index_t out_stride, float beta) {
+                        index_t ns, index_t hwo, float* y, index_t out_stride, float beta,
+                        const ConvEpilogue<float>& e = {}) {
     const index_t vecs = (hwo + V - 1) / V, nv = ns * vecs, strips = (Cout + FM - 1) / FM;
     // Pairs of vectors outside, strips of weights inside: the pair's inputs stay in cache while
     // the weights stream past in order (the other way round measured 10-30% slower).
@@ -285,8 +289,9 @@ inline void flat_images(const float* wpk, const index_t* roff, index_t K, index_
         for (index_t st = 0; st < strips; ++st) {
             const index_t rws = std::min<index_t>(FM, Cout - st * FM);
             float* ys = y + st * FM * hwo;
-            if (full) dispatch_rows<true>(rws, K, wpk + st * K * FM, buf, xo, roff, ys, yo, m, hwo, beta);
-            else dispatch_rows<false>(rws, K, wpk + st * K * FM, buf, xo, roff, ys, yo, m, hwo, beta);
+            const ConvEpilogue<float> es = e.from(st * FM);
+            if (full) dispatch_rows<true>(rws, K, wpk + st * K * FM, buf, xo, roff, ys, yo, m, hwo, beta, es);
+            else dispatch_rows<false>(rws, K, wpk + st * K * FM, buf, xo, roff, ys, yo, m, hwo, beta, es);
         }
     }
 }
@@ -338,7 +343,8 @@ inline void shifted_plane(const float* src, index_t H, index_t W, index_t Ho, in
 }
 
 inline void forward_small(const float* x, const float* w, float* y, index_t N, index_t Cin, index_t H, index_t W,
-                          index_t Cout, index_t Ho, index_t Wo, index_t k, index_t p, float beta, bool parallel) {
+                          index_t Cout, index_t Ho, index_t Wo, index_t k, index_t p, float beta, bool parallel,
+                          const ConvEpilogue<float>& e = {}) {
     const index_t K = Cin * k * k, hwo = Ho * Wo;
     const index_t rows = Ho + k - 1, plane = rows * Wo, copy = Cin * plane, sample = k * copy; // one sample's copies
     const index_t per_task = samples_per_task(N, hwo, parallel);
@@ -353,7 +359,7 @@ inline void forward_small(const float* x, const float* w, float* y, index_t N, i
             for (index_t kx = 0; kx < k; ++kx)
                 for (index_t ci = 0; ci < Cin; ++ci)
                     shifted_plane(x + ((n0 + s) * Cin + ci) * H * W, H, W, Ho, Wo, k, p, kx, buf + s * sample + kx * copy + ci * plane);
-        flat_images(wpk, roff, K, Cout, buf, sample, ns, hwo, y + n0 * Cout * hwo, Cout * hwo, beta);
+        flat_images(wpk, roff, K, Cout, buf, sample, ns, hwo, y + n0 * Cout * hwo, Cout * hwo, beta, e);
     };
     for_each_task((N + per_task - 1) / per_task, parallel, task);
 }

@@ -84,8 +84,9 @@ inline void parity_planes(const float* x, const ConvGeom& g, float* p) {
     }
 }
 
-// y = conv(x, w) + beta * y.
-inline void forward_stride2(const float* x, const float* w, float* y, const ConvGeom& g, float beta, bool parallel) {
+// y = e(conv(x, w) + beta * y).
+inline void forward_stride2(const float* x, const float* w, float* y, const ConvGeom& g, float beta, bool parallel,
+                            const ConvEpilogue<float>& e = {}) {
     const index_t hwo = g.HWo(), K = g.K(), sample = parity_planes_size(g);
     const float* wpk = pack_weights(w, g.Cout, K);
     const index_t* roff = parity_tap_offsets(g);
@@ -94,7 +95,7 @@ inline void forward_stride2(const float* x, const float* w, float* y, const Conv
         const index_t n0 = t * per_task, ns = std::min(per_task, g.N - n0);
         float* buf = scratch<float>(9, ns * sample);
         for (index_t s = 0; s < ns; ++s) parity_planes(x + (n0 + s) * g.Cin * g.H * g.W, g, buf + s * sample);
-        flat_images(wpk, roff, K, g.Cout, buf, sample, ns, hwo, y + n0 * g.Cout * hwo, g.Cout * hwo, beta);
+        flat_images(wpk, roff, K, g.Cout, buf, sample, ns, hwo, y + n0 * g.Cout * hwo, g.Cout * hwo, beta, e);
     };
     for_each_task((g.N + per_task - 1) / per_task, parallel, task);
 }
