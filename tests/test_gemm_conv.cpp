@@ -74,9 +74,10 @@ std::vector<ConvCase> conv_cases() {
         // ... with Cout a multiple of 8 (AVX2: 4) and K of 3 vectors: the wider register block, also 1x1
         {2, 16, 37, 37, 8, 3, 1, 1}, {3, 32, 9, 9, 24, 3, 2, 1}, {2, 48, 7, 9, 16, 1, 1, 0}, {2, 8, 9, 9, 12, 3, 1, 1},
         // stride 1, rows of 1, 2, 4 or 8 pixels, images of a multiple of 16 (the shifted-copies forward;
-        // the last, a 5x5 kernel on rows of one pixel, shifts past the row)
+        // the last two, 5x5 and 33x33 kernels on rows of one pixel, shift past the row and the image)
         {3, 5, 4, 4, 7, 3, 1, 1},     {2, 3, 8, 8, 13, 3, 1, 1},  {2, 2, 8, 2, 5, 1, 1, 0},   {1, 3, 16, 1, 4, 1, 1, 0},
         {3, 4, 5, 5, 3, 2, 1, 0},     {2, 3, 6, 6, 5, 3, 1, 0},   {1, 2, 4, 4, 3, 5, 1, 2},   {1, 2, 16, 1, 3, 5, 1, 2},
+        {1, 1, 16, 1, 2, 33, 1, 16},
         // multiples of 8 that are not of 16 (AVX2's vector width): channels-last with 8 and 24 channels,
         // the direct weight gradient at width 72, a 4x2 image (one 8-pixel vector), masked rows of 12
         {2, 8, 9, 9, 5, 3, 1, 1},     {1, 24, 6, 11, 7, 3, 2, 1}, {1, 3, 6, 72, 5, 3, 1, 1},  {2, 3, 4, 2, 7, 3, 1, 1},
