@@ -186,7 +186,8 @@ TEST_CASE("conv2d: wrong shapes are reported", "[conv]") {
     CHECK_THROWS_WITH(conv2d_forward(tiny, w2, y, {3, 1, 0}), Catch::Contains("too small"));
     Tensor<float> b({3}), y3;
     CHECK_THROWS_WITH(conv2d_forward(x, w2, y3, {3, 1, 1}, 0.0f, &b), Catch::Contains("bias [3] should be (4)"));
-    CHECK_THROWS_WITH(conv2d_forward(x, w2, y3, {3, 1, 1}, 0.0f, static_cast<const Tensor<float>*>(nullptr), std::optional<float>(-0.5f)),
+    const Tensor<float>* no_bias = nullptr;
+    CHECK_THROWS_WITH(conv2d_forward(x, w2, y3, {3, 1, 1}, 0.0f, no_bias, std::optional<float>(-0.5f)),
                       Catch::Contains("outside [0, 1]"));
 }
 

@@ -97,7 +97,7 @@ struct Sequential {
             each([&]<std::size_t I>(auto& layer) {
                 in_shapes_[I] = h->shape();
                 if constexpr (fused<I>()) h = &layer.adopt(*h);
-                else if constexpr (fused<I + 1>()) h = &layer.forward(*h, std::optional<T>(T(Layer<I + 1>::fusable_slope)));
+                else if constexpr (fused<I + 1>()) h = &layer.forward(*h, std::optional<T>(Layer<I + 1>::fusable_slope));
                 else h = &layer.forward(*h);
             });
             return *h;

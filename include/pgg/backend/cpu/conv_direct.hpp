@@ -240,7 +240,8 @@ inline const float* pack_weights(const float* w, index_t Cout, index_t K) {
 
 // y = e(conv(x, w) + beta * y) for stride 1, any kernel and padding (see forward_eligible).
 inline void forward(const float* x, const float* w, float* y, index_t N, index_t Cin, index_t H, index_t W, index_t Cout,
-                    index_t Ho, index_t Wo, index_t k, index_t p, float beta, bool parallel, const ConvEpilogue<float>& e = {}) {
+                    index_t Ho, index_t Wo, index_t k, index_t p, float beta, bool parallel,
+                    const ConvEpilogue<float>& e = {}) {
     const index_t K = Cin * k * k, wp = Wo + k - 1, hwo = Ho * Wo, strips = (Cout + FM - 1) / FM;
     const index_t per_band = band_rows(Ho, Wo), bands = (Ho + per_band - 1) / per_band;
     const index_t plane = (per_band + k - 1) * wp;
@@ -335,7 +336,8 @@ inline void shifted_plane(const float* src, index_t H, index_t W, index_t Ho, in
                           float* d) {
     const index_t rows = Ho + k - 1;
     if (H == Ho && W == Wo) {
-        const index_t n = H * W, shift = kx - p, lo = std::clamp<index_t>(-shift, 0, n), hi = std::clamp<index_t>(n - shift, lo, n);
+        const index_t n = H * W, shift = kx - p;
+        const index_t lo = std::clamp<index_t>(-shift, 0, n), hi = std::clamp<index_t>(n - shift, lo, n);
         std::fill_n(d, p * W, 0.0f);
         float* m = d + p * W;
         std::fill_n(m, lo, 0.0f);
@@ -371,7 +373,8 @@ inline void forward_small(const float* x, const float* w, float* y, index_t N, i
         for (index_t s = 0; s < ns; ++s)
             for (index_t kx = 0; kx < k; ++kx)
                 for (index_t ci = 0; ci < Cin; ++ci)
-                    shifted_plane(x + ((n0 + s) * Cin + ci) * H * W, H, W, Ho, Wo, k, p, kx, buf + s * sample + kx * copy + ci * plane);
+                    shifted_plane(x + ((n0 + s) * Cin + ci) * H * W, H, W, Ho, Wo, k, p, kx,
+                                  buf + s * sample + kx * copy + ci * plane);
         flat_images(wpk, roff, K, Cout, buf, sample, ns, hwo, y + n0 * Cout * hwo, Cout * hwo, beta, e);
     };
     for_each_task((N + per_task - 1) / per_task, parallel, task);
