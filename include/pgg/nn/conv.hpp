@@ -93,8 +93,7 @@ struct Conv2d {
             PGG_CHECK(x.rank() == 4 && x.c() == In, "Conv2d<", In, ", ", Out, ", ", K, ">: input ", x.shape(),
                       " should be (N, ", In, ", H, W)");
             x_ = x;
-            y_.resize_({x.n(), Out, conv_output_size(x.h(), params), conv_output_size(x.w(), params)});
-            conv2d_forward(x, effective_weight(), y_, params, T(0), Opt.bias ? &bias : nullptr, leaky);
+            conv(x, y_, Opt.bias ? &bias : nullptr, leaky);
             return y_;
         }
         void backward(const Tensor<T, D>& dy, Tensor<T, D>& dx, Accumulate acc = {}) {
@@ -135,9 +134,9 @@ struct Conv2d {
                 return weight;
             }
         }
-        void conv(const Tensor<T, D>& x, Tensor<T, D>& y) {
+        void conv(const Tensor<T, D>& x, Tensor<T, D>& y, const Tensor<T, D>* b = nullptr, std::optional<T> leaky = {}) {
             y.resize_({x.n(), Out, conv_output_size(x.h(), params), conv_output_size(x.w(), params)});
-            conv2d_forward(x, effective_weight(), y, params);
+            conv2d_forward(x, effective_weight(), y, params, T(0), b, leaky);
         }
         // weight_grad (+)= scale * conv_backward_weights(x, dy)
         void weight_gradient(const Tensor<T, D>& x, const Tensor<T, D>& dy, bool accumulate) {
