@@ -170,7 +170,8 @@ inline bool forward_eligible(index_t stride, index_t cin, index_t ho, index_t wo
 // and writes the output at y + yo[v], lanes limited by m[v] (masked lanes are neither read nor written).
 // Full: every lane of both vectors is used, and plain loads replace masked ones in the inner loop
 // (the masked loads measured 2.5x slower there).
-// The lanes of vector v in use: n[v] (0 to V). `e`: the epilogue from the block's first channel on.
+// The lanes of vector v in use: n[v] (0 to V). w: the strip's M weights per tap. `e`: the epilogue from
+// the block's first channel on.
 template <int M, bool Full>
 void forward_block(index_t K, const float* __restrict w, const float* __restrict x, const index_t xo[2],
                    const index_t* __restrict roff, float* __restrict y, const index_t yo[2], const index_t n[2],
@@ -191,7 +192,7 @@ void forward_block(index_t K, const float* __restrict w, const float* __restrict
         }
 #pragma GCC unroll 12
         for (int i = 0; i < M; ++i) {
-            const Vec a = hn::Set(d, w[r * FM + i]);
+            const Vec a = hn::Set(d, w[r * M + i]);
             acc[i][0] = hn::MulAdd(a, v0, acc[i][0]);
             acc[i][1] = hn::MulAdd(a, v1, acc[i][1]);
         }
@@ -215,20 +216,38 @@ void dispatch_rows(index_t rows, Args&&... args) {
     with_size<FM>(rows, [&]<int M>() { forward_block<M, Full>(args...); });
 }
 
-// Weights as [strip][r][FM] with w(co, r) for Cout outputs and K taps, zero-padded (packed_taps_size
-// floats at wpk): one broadcast per output channel and tap. Large layers pack on the threads, which
-// would otherwise wait (the classifier's 128-channel layers pack 147,456 weights per pass).
-inline index_t packed_taps_size(index_t Cout, index_t K) { return (Cout + FM - 1) / FM * K * FM; }
+// Output channels in strips of FM rows. A last strip of less than 2/3 FM is merged with the one before
+// and the two split evenly (64 channels on AVX-512: four strips of 12 and two of 8, where a last strip
+// of 4 ran about 1.5x slower per FLOP and took 10% of a Narrow 16x16 step's direct convolutions).
+struct Strips {
+    index_t cout, whole; // `whole` strips of FM, then the rest in one or two
+    bool split;
+    explicit Strips(index_t c) : cout(c) {
+        const index_t rest = c % FM;
+        split = rest != 0 && 3 * rest < 2 * FM && c > FM;
+        whole = c / FM - (split ? 1 : 0);
+    }
+    index_t count() const { return whole + (split ? 2 : cout > whole * FM ? 1 : 0); }
+    index_t begin(index_t s) const {
+        if (s <= whole) return s * FM;
+        return split && s == whole + 1 ? whole * FM + (cout - whole * FM + 1) / 2 : cout;
+    }
+    index_t rows(index_t s) const { return begin(s + 1) - begin(s); }
+};
+
+// Weights as strips of Strips(Cout), the strip of M rows from channel c0 at wpk + c0 K as [r][M]
+// with w(co, r), for K taps: one broadcast per output channel and tap. Large layers pack on the
+// threads, which would otherwise wait (the classifier's 128-channel layers pack 147,456 weights per pass).
+inline index_t packed_taps_size(index_t Cout, index_t K) { return Cout * K; }
 template <class F>
 void pack_taps(index_t Cout, index_t K, F&& w, float* wpk) {
+    const Strips st(Cout);
     auto strip = [&](index_t s) {
+        const index_t c0 = st.begin(s), m = st.rows(s);
         for (index_t r = 0; r < K; ++r)
-            for (index_t i = 0; i < FM; ++i) {
-                const index_t co = s * FM + i;
-                wpk[(s * K + r) * FM + i] = co < Cout ? w(co, r) : 0.0f;
-            }
+            for (index_t i = 0; i < m; ++i) wpk[(c0 * K) + r * m + i] = w(c0 + i, r);
     };
-    for_each_task((Cout + FM - 1) / FM, worth_threads(Cout * K), strip);
+    for_each_task(st.count(), worth_threads(Cout * K), strip);
 }
 
 // A (Cout, K) weight matrix packed so.
@@ -242,16 +261,18 @@ inline const float* pack_weights(const float* w, index_t Cout, index_t K) {
 inline void forward(const float* x, const float* w, float* y, index_t N, index_t Cin, index_t H, index_t W, index_t Cout,
                     index_t Ho, index_t Wo, index_t k, index_t p, float beta, bool parallel,
                     const ConvEpilogue<float>& e = {}) {
-    const index_t K = Cin * k * k, wp = Wo + k - 1, hwo = Ho * Wo, strips = (Cout + FM - 1) / FM;
+    const index_t K = Cin * k * k, wp = Wo + k - 1, hwo = Ho * Wo;
+    const Strips st(Cout);
+    const index_t strips = st.count();
     const index_t per_band = band_rows(Ho, Wo), bands = (Ho + per_band - 1) / per_band;
     const index_t plane = (per_band + k - 1) * wp;
     const float* wpk = pack_weights(w, Cout, K);
     const index_t* roff = tap_offsets(K, k, plane, wp);
     auto block = [&](index_t n, index_t s, const float* xb, const index_t xo[2], const index_t yo[2], const index_t m[2]) {
-        const float* ws = wpk + s * K * FM;
-        float* ys = y + (n * Cout + s * FM) * hwo;
-        const index_t rows = std::min<index_t>(FM, Cout - s * FM);
-        const ConvEpilogue<float> es = e.from(s * FM);
+        const index_t c0 = st.begin(s), rows = st.rows(s);
+        const float* ws = wpk + c0 * K;
+        float* ys = y + (n * Cout + c0) * hwo;
+        const ConvEpilogue<float> es = e.from(c0);
         if (m[0] == V && m[1] == V) return dispatch_rows<true>(rows, K, ws, xb, xo, roff, ys, yo, m, hwo, beta, es);
         return dispatch_rows<false>(rows, K, ws, xb, xo, roff, ys, yo, m, hwo, beta, es);
     };
@@ -288,7 +309,8 @@ inline void forward(const float* x, const float* w, float* y, index_t N, index_t
 inline void flat_images(const float* wpk, const index_t* roff, index_t K, index_t Cout, const float* buf, index_t in_stride,
                         index_t ns, index_t hwo, float* y, index_t out_stride, float beta,
                         const ConvEpilogue<float>& e = {}) {
-    const index_t vecs = (hwo + V - 1) / V, nv = ns * vecs, strips = (Cout + FM - 1) / FM;
+    const index_t vecs = (hwo + V - 1) / V, nv = ns * vecs;
+    const Strips strips(Cout);
     // Pairs of vectors outside, strips of weights inside: the pair's inputs stay in cache while
     // the weights stream past in order (the other way round measured 10-30% slower).
     for (index_t q = 0; q < nv; q += 2) {
@@ -300,12 +322,12 @@ inline void flat_images(const float* wpk, const index_t* roff, index_t K, index_
             m[v] = q + v < nv ? std::min(V, hwo - off) : 0;
         }
         const bool full = m[0] == V && m[1] == V;
-        for (index_t st = 0; st < strips; ++st) {
-            const index_t rws = std::min<index_t>(FM, Cout - st * FM);
-            float* ys = y + st * FM * hwo;
-            const ConvEpilogue<float> es = e.from(st * FM);
-            if (full) dispatch_rows<true>(rws, K, wpk + st * K * FM, buf, xo, roff, ys, yo, m, hwo, beta, es);
-            else dispatch_rows<false>(rws, K, wpk + st * K * FM, buf, xo, roff, ys, yo, m, hwo, beta, es);
+        for (index_t st = 0; st < strips.count(); ++st) {
+            const index_t c0 = strips.begin(st), rws = strips.rows(st);
+            float* ys = y + c0 * hwo;
+            const ConvEpilogue<float> es = e.from(c0);
+            if (full) dispatch_rows<true>(rws, K, wpk + c0 * K, buf, xo, roff, ys, yo, m, hwo, beta, es);
+            else dispatch_rows<false>(rws, K, wpk + c0 * K, buf, xo, roff, ys, yo, m, hwo, beta, es);
         }
     }
 }
