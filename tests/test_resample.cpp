@@ -23,10 +23,18 @@ TEST_CASE("avg_pool2x and upsample2x: forward and backward", "[resample]") {
         Tensor<double> dx(s);
         avg_pool2x_backward(dy, dx);
         CHECK(sum(dy * y) == Approx(sum(dx * x)).epsilon(1e-12));
+        Tensor<double> dx_acc = x.clone(); // accumulating: the old contents plus the same gradient
+        avg_pool2x_backward(dy, dx_acc, 1.0);
+        CHECK(max(abs(dx_acc - x - dx)) < 1e-12);
         Tensor<double> u;
         upsample2x_forward(y, u);
         REQUIRE(u.shape() == s);
-        CHECK(u.at(s.n() - 1, s.c() - 1, s.h() - 1, s.w() - 2) == y.at(s.n() - 1, s.c() - 1, s.h() / 2 - 1, s.w() / 2 - 1));
+        index_t copies = 0; // every output pixel is its input pixel
+        for (index_t pl = 0; pl < s.planes(); ++pl)
+            for (index_t i = 0; i < s.h(); ++i)
+                for (index_t j = 0; j < s.w(); ++j)
+                    copies += u.at(pl / s.c(), pl % s.c(), i, j) == y.at(pl / s.c(), pl % s.c(), i / 2, j / 2);
+        CHECK(copies == s.numel());
         auto du = random_tensor<double>(s, 3);
         Tensor<double> dyu = random_tensor<double>(y.shape(), 4);
         Tensor<double> keep = dyu.clone();

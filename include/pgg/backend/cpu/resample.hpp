@@ -38,6 +38,28 @@ void for_windows(const T* x, T* y, index_t planes, index_t H, index_t W, F f) {
             }
     });
 }
+// Each value v of every H x W plane of x to its 2x2 block of y's 2H x 2W plane: y = f(v, old y). The
+// two output rows are written straight from the input row, so the loop vectorises (the index
+// divisions of an output-order loop kept it scalar: 1.7% of a Narrow 16x16 training step).
+template <class T, class F>
+void for_blocks(const T* x, T* y, index_t planes, index_t H, index_t W, F f) {
+    const index_t Wo = 2 * W;
+    for_planes(planes, planes * 4 * H * W, [&](index_t pl) {
+        const T* s = x + pl * H * W;
+        T* d = y + pl * 4 * H * W;
+        for (index_t i = 0; i < H; ++i) {
+            const T* r = s + i * W;
+            T *top = d + 2 * i * Wo, *bot = top + Wo;
+            for (index_t j = 0; j < W; ++j) {
+                const T v = r[j];
+                top[2 * j] = f(v, top[2 * j]);
+                top[2 * j + 1] = f(v, top[2 * j + 1]);
+                bot[2 * j] = f(v, bot[2 * j]);
+                bot[2 * j + 1] = f(v, bot[2 * j + 1]);
+            }
+        }
+    });
+}
 } // namespace cpu_detail
 
 template <>
@@ -48,13 +70,8 @@ struct ResampleKernels<cpu> {
     }
     template <class T>
     static void avg_pool_backward(const T* dy, T* dx, index_t planes, index_t H, index_t W, T beta) {
-        const index_t Wi = 2 * W;
-        cpu_detail::for_planes(planes, planes * 4 * H * W, [&](index_t pl) {
-            const T* s = dy + pl * H * W;
-            T* d = dx + pl * 4 * H * W;
-            for (index_t i = 0; i < 2 * H; ++i)
-                for (index_t j = 0; j < Wi; ++j) d[i * Wi + j] = cpu_detail::blend(d[i * Wi + j], T(0.25) * s[(i / 2) * W + j / 2], beta);
-        });
+        if (beta == T(0)) cpu_detail::for_blocks(dy, dx, planes, H, W, [](T v, T) { return T(0.25) * v; });
+        else cpu_detail::for_blocks(dy, dx, planes, H, W, [beta](T v, T old) { return beta * old + T(0.25) * v; });
     }
     template <class T>
     static void max_pool(const T* x, T* y, index_t planes, index_t H, index_t W) {
@@ -86,13 +103,7 @@ struct ResampleKernels<cpu> {
     }
     template <class T>
     static void upsample(const T* x, T* y, index_t planes, index_t H, index_t W) {
-        const index_t Wo = 2 * W;
-        cpu_detail::for_planes(planes, planes * 4 * H * W, [&](index_t pl) {
-            const T* s = x + pl * H * W;
-            T* d = y + pl * 4 * H * W;
-            for (index_t i = 0; i < 2 * H; ++i)
-                for (index_t j = 0; j < Wo; ++j) d[i * Wo + j] = s[(i / 2) * W + j / 2];
-        });
+        cpu_detail::for_blocks(x, y, planes, H, W, [](T v, T) { return v; });
     }
     template <class T>
     static void upsample_backward(const T* dy, T* dx, index_t planes, index_t H, index_t W, T beta) {
