@@ -245,7 +245,7 @@ void pack_taps(index_t Cout, index_t K, F&& w, float* wpk) {
     auto strip = [&](index_t s) {
         const index_t c0 = st.begin(s), m = st.rows(s);
         for (index_t r = 0; r < K; ++r)
-            for (index_t i = 0; i < m; ++i) wpk[(c0 * K) + r * m + i] = w(c0 + i, r);
+            for (index_t i = 0; i < m; ++i) wpk[c0 * K + r * m + i] = w(c0 + i, r);
     };
     for_each_task(st.count(), worth_threads(Cout * K), strip);
 }

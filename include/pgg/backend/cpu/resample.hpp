@@ -38,6 +38,7 @@ void for_windows(const T* x, T* y, index_t planes, index_t H, index_t W, F f) {
             }
     });
 }
+
 // Each value v of every H x W plane of x to its 2x2 block of y's 2H x 2W plane: y = f(v, old y). The
 // two output rows are written straight from the input row, so the loop vectorises (the index
 // divisions of an output-order loop kept it scalar: 1.7% of a Narrow 16x16 training step).
