@@ -100,8 +100,9 @@ inline const float* pack_kernels(const float* w, index_t Cout, index_t Cin) {
     return u;
 }
 
-// A task's tiles [q0, q1) of an image's (H / 2) x (W / 2) tiles in row order, and the input they read:
-// every column (with the zero padding) when they span several tile rows, else only their own.
+// A task's region: tiles [q0, q1) of an image's (Ho / 2) x (Wo / 2) tiles in row order, of samples
+// [n0, n0 + ns). Its input columns are all of them (with the zero padding) when it spans several
+// tile rows, else those its tiles read.
 struct Region {
     index_t q0, q1, ty0, ty1, c0, cols; // tile rows [ty0, ty1], input columns [c0, c0 + cols) (c0 may be -1)
     Region(index_t q0_, index_t q1_, index_t tw, index_t W) : q0(q0_), q1(q1_), ty0(q0_ / tw), ty1((q1_ - 1) / tw) {
