@@ -193,7 +193,7 @@ inline void forward(const float* x, const float* w, float* y, const ConvGeom& g,
         float* ot = scratch<float>(3, orows * ocols * V);
         const Vec vb = hn::Set(d, beta), slope = hn::Set(d, e.slope);
         // A strip of output channels at a time: its 16 GEMMs, mo[e] (M x lanes) = u[e] (M x Cin)
-        // bp[e] (Cin x lanes), then its output tiles while the products are in L1.
+        // bp[e] (Cin x lanes), then its output tiles while the products are still in cache.
         for (index_t s = 0; s < st.count(); ++s) {
             const index_t c0 = st.begin(s), rows = st.rows(s);
             for (int k = 0; k < 16; ++k) {
