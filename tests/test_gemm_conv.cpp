@@ -86,10 +86,12 @@ std::vector<ConvCase> conv_cases() {
         // backward-data), odd sides (direct forward only), images ending in a partial vector, one channel
         {2, 3, 8, 8, 13, 3, 2, 1},    {3, 1, 32, 32, 16, 3, 2, 1}, {2, 5, 10, 10, 7, 3, 2, 1}, {1, 4, 13, 11, 5, 3, 2, 1},
         {2, 2, 64, 48, 3, 3, 2, 1},   {2, 6, 16, 16, 14, 3, 2, 1}, {4, 2, 8, 4, 3, 3, 2, 1},
-        // 3x3, stride 1, padding 1, at least 64 channels and a minibatch of a vector's lanes (Winograd
-        // F(2x2, 3x3)): a last group of fewer samples, tiles per row odd, tasks that end mid-row and
-        // span two rows, an odd count of tiles, strips of 12 and 8 output channels
+        // 3x3, stride 1, padding 1, at least 64 channels (Winograd F(2x2, 3x3)): a last group of fewer
+        // samples, tiles per row odd, tasks that end mid-row and span two rows, an odd count of tiles,
+        // strips of 12 and 8 output channels; fewer samples than lanes, in bands of tile rows (the last
+        // one short with 3 samples of 5 tile rows)
         {16, 64, 8, 8, 64, 3, 1, 1},  {20, 65, 6, 10, 70, 3, 1, 1}, {17, 64, 4, 4, 66, 3, 1, 1}, {16, 64, 6, 34, 64, 3, 1, 1},
+        {1, 64, 8, 8, 64, 3, 1, 1},   {3, 64, 10, 6, 64, 3, 1, 1},  {2, 64, 2, 36, 64, 3, 1, 1},
     };
     pgg::Generator g(2024);
     Tensor<double> r({8 * 6});
@@ -178,6 +180,35 @@ TEST_CASE("conv2d: forward, backward-data and backward-weights against a naive r
                   << " p " << c.p);
         check_conv<float>(c, 2e-5);
         check_conv<double>(c, 1e-12);
+    }
+}
+
+// Data-parallel training splits minibatches, so a sample's result may not depend on the rest of its
+// minibatch: whichever kernel a shape takes, a sample alone and in a group of any size agree exactly.
+TEST_CASE("conv2d: a sample's output and input gradient do not depend on its minibatch", "[conv]") {
+    for (const auto& c : std::vector<ConvCase>{{19, 64, 8, 8, 64, 3, 1, 1},
+                                               {7, 64, 10, 6, 72, 3, 1, 1},
+                                               {5, 16, 16, 16, 16, 3, 1, 1},
+                                               {6, 8, 9, 9, 5, 3, 2, 1}}) {
+        INFO("N " << c.N << " Ci " << c.Ci << " " << c.H << "x" << c.W << " Co " << c.Co << " s " << c.s);
+        const Conv2dParams prm{c.k, c.s, c.p};
+        const index_t Ho = conv_output_size(c.H, prm), Wo = conv_output_size(c.W, prm);
+        const auto x = random_tensor<float>({c.N, c.Ci, c.H, c.W}, 1);
+        const auto w = random_tensor<float>({c.Co, c.Ci, c.k, c.k}, 2);
+        const auto dy = random_tensor<float>({c.N, c.Co, Ho, Wo}, 3);
+        Tensor<float> y, dx(x.shape());
+        conv2d_forward(x, w, y, prm);
+        conv2d_backward_data(dy, w, dx, prm);
+        for (const index_t n0 : {index_t(0), c.N - 1, c.N / 2})
+            for (const index_t ns : {index_t(1), std::min<index_t>(3, c.N - n0), c.N - n0}) {
+                Tensor<float> xs({ns, c.Ci, c.H, c.W}), dys({ns, c.Co, Ho, Wo}), ys, dxs(xs.shape());
+                std::copy_n(x.data() + n0 * xs.numel() / ns, xs.numel(), xs.data());
+                std::copy_n(dy.data() + n0 * dys.numel() / ns, dys.numel(), dys.data());
+                conv2d_forward(xs, w, ys, prm);
+                conv2d_backward_data(dys, w, dxs, prm);
+                CHECK(std::equal(ys.data(), ys.data() + ys.numel(), y.data() + n0 * ys.numel() / ns));
+                CHECK(std::equal(dxs.data(), dxs.data() + dxs.numel(), dx.data() + n0 * dxs.numel() / ns));
+            }
     }
 }
 

@@ -6,10 +6,13 @@
 // channels, are 16 independent GEMMs (output channels x input channels times input channels x tiles),
 // which run on the sgemm micro-kernel; the transforms are additions.
 //
-// The vector lanes hold V samples (the same pixel of V images), so every transform is whole-vector
-// arithmetic whatever the image size: a task transposes its input region from NCHW to
-// [channel][row][column][sample], transforms and multiplies, and transposes the output back. A task is
-// one group of V samples and a few tiles, so that its transformed inputs and products stay in L2.
+// The vector lanes hold the same pixel of V images, so every transform is whole-vector arithmetic
+// whatever the image size: a task transposes its input region from NCHW to
+// [channel][row][column][lane], transforms and multiplies, and transposes the output back. With fewer
+// samples than lanes, each image is cut into bands of tile rows and a lane holds one band of one
+// sample. Each tile's arithmetic is the same whichever lane holds it, so a sample's result does not
+// depend on the rest of the minibatch (data-parallel training splits minibatches). A task is one
+// group of lanes and a few tiles, so that its transformed inputs and products stay in L2.
 // For the input gradient the same code runs on the flipped kernel (conv_backward_data).
 #include "conv_direct.hpp"
 #if PGG_SIMD
@@ -21,15 +24,15 @@ using simd::V;
 using simd::Vec;
 namespace hn = simd::hn;
 
-// Where it is used: 3x3, stride 1, the output as large as the input, even sides (whole tiles), a
-// minibatch that fills the lanes, and at least 64 channels in and out, where the GEMMs outweigh the
+// Where it is used, by the layer's shape alone: 3x3, stride 1, the output as large as the input, even
+// sides (whole tiles), and at least 64 channels in and out, where the GEMMs outweigh the
 // transforms. Measured against the direct kernels (docs/performance.md): 1.2-1.8x faster at 64 to 512
 // channels from 4x4 to 32x32 with either instruction set; with 32 channels about even. Larger images
 // with 64 channels stay direct on AVX-512, whose direct kernel is at its best there (0.92x at 64x64).
 inline bool eligible(const ConvGeom& g) {
     const index_t c = std::min(g.Cin, g.Cout);
-    return g.k == 3 && g.s == 1 && g.p == 1 && g.Ho == g.H && g.Wo == g.W && g.H % 2 == 0 && g.W % 2 == 0 && g.N >= V &&
-           c >= 64 && (g.H * g.W <= 1024 || c >= 128 || simd::registers < 32);
+    return g.k == 3 && g.s == 1 && g.p == 1 && g.Ho == g.H && g.Wo == g.W && g.H % 2 == 0 && g.W % 2 == 0 && c >= 64 &&
+           (g.H * g.W <= 1024 || c >= 128 || simd::registers < 32);
 }
 
 // u = G g G^T for a 3x3 kernel g, G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1].
@@ -100,9 +103,21 @@ inline const float* pack_kernels(const float* w, index_t Cout, index_t Cin) {
     return u;
 }
 
-// A task's region: tiles [q0, q1) of an image's (Ho / 2) x (Wo / 2) tiles in row order, of samples
-// [n0, n0 + ns). Its input columns are all of them (with the zero padding) when it spans several
-// tile rows, else those its tiles read.
+// A group of lanes: ns samples from n0, each cut into nb bands of tb tile rows; lane l holds band l / ns
+// of sample n0 + l % ns, and the lanes past ns nb are unused.
+struct Group {
+    index_t n0, ns, nb, tb;
+    Group(index_t n0_, index_t ns_, index_t th) : n0(n0_), ns(ns_) {
+        tb = (th + std::min(V / ns, th) - 1) / std::min(V / ns, th);
+        nb = (th + tb - 1) / tb;
+    }
+    index_t lanes() const { return ns * nb; }
+    index_t sample(index_t l) const { return n0 + l % ns; }
+    index_t row0(index_t l) const { return 2 * tb * (l / ns); } // the band's first pixel row
+};
+
+// A task's region: tiles [q0, q1) of a band's tb x (W / 2) tiles in row order. Its input columns are
+// all of them (with the zero padding) when it spans several tile rows, else those its tiles read.
 struct Region {
     index_t q0, q1, ty0, ty1, c0, cols; // tile rows [ty0, ty1], input columns [c0, c0 + cols) (c0 may be -1)
     Region(index_t q0_, index_t q1_, index_t tw, index_t W) : q0(q0_), q1(q1_), ty0(q0_ / tw), ty1((q1_ - 1) / tw) {
@@ -117,18 +132,17 @@ struct Region {
     index_t rows() const { return 2 * (ty1 - ty0) + 4; } // input rows from 2 ty0 - 1
 };
 
-// V samples' pixels [p, p + len) of one channel plane (`plane` floats apart from sample to sample, ns
-// of them) transposed: to(j) receives the vector of pixel p + j, lane s from sample s (0 past ns).
+// Pixels [0, len) of V rows transposed: to(j) receives the vector of pixel j, lane l from src[l]
+// (0 where src[l] is null).
 template <class To>
-PGG_INLINE void transpose_in(const float* src, index_t plane, index_t ns, index_t len, To&& to) {
+PGG_INLINE void transpose_in(const float* const* src, index_t len, To&& to) {
     const D d;
     Vec r[V];
     for (index_t j0 = 0; j0 < len; j0 += V) {
         const index_t n = std::min(V, len - j0);
         const simd::Mask m = simd::first(n);
-        for (index_t s = 0; s < V; ++s)
-            r[s] = s < ns ? (n == V ? hn::LoadU(d, src + s * plane + j0) : hn::MaskedLoad(m, d, src + s * plane + j0))
-                          : hn::Zero(d);
+        for (index_t l = 0; l < V; ++l)
+            r[l] = !src[l] ? hn::Zero(d) : n == V ? hn::LoadU(d, src[l] + j0) : hn::MaskedLoad(m, d, src[l] + j0);
         simd::transpose(r);
         for (index_t j = 0; j < n; ++j) to(j0 + j, r[j]);
     }
@@ -137,41 +151,56 @@ PGG_INLINE void transpose_in(const float* src, index_t plane, index_t ns, index_
 // y = e(conv(x, w) + beta * y), see eligible().
 inline void forward(const float* x, const float* w, float* y, const ConvGeom& g, float beta, bool parallel,
                     const ConvEpilogue<float>& e) {
-    const index_t Cin = g.Cin, Cout = g.Cout, H = g.H, W = g.W, hw = H * W, tw = W / 2, tiles = (H / 2) * tw;
+    const index_t Cin = g.Cin, Cout = g.Cout, H = g.H, W = g.W, hw = H * W, tw = W / 2, th = H / 2;
     constexpr index_t NR = sgemm::NR;
-    // Tiles per task: an even count (strips of NR = 2 V lanes are two tiles) whose transformed inputs
-    // (16 Cin floats per tile and sample) take about 512 KiB.
+    // Groups of V samples, then one group of the rest in bands; each group's tasks of per_task tiles,
+    // an even count (strips of NR = 2 V lanes are two tiles) whose transformed inputs (16 Cin floats
+    // per tile and lane) take about 512 KiB.
     const index_t budget = std::max<index_t>(2, 8192 / (V * Cin) / 2 * 2);
-    const index_t per_task = std::min(budget, (tiles + 1) / 2 * 2), spatial = (tiles + per_task - 1) / per_task;
-    const index_t groups = (g.N + V - 1) / V;
+    const index_t full = g.N / V, rest = g.N % V;
+    auto tasks_of = [&](const Group& gr) {
+        const index_t tiles = gr.tb * tw, per_task = std::min(budget, (tiles + 1) / 2 * 2);
+        return std::pair{per_task, (tiles + per_task - 1) / per_task};
+    };
+    const Group whole(0, V, th), last(full * V, rest ? rest : V, th);
+    const auto [per_whole, spatial_whole] = tasks_of(whole);
+    const auto [per_last, spatial_last] = tasks_of(last);
     const float* u = pack_kernels(w, Cout, Cin);
     const direct::Strips st(Cout);
     auto task = [&](index_t t) {
-        const index_t n0 = (t / spatial) * V, ns = std::min(V, g.N - n0);
-        const index_t q0 = (t % spatial) * per_task, q1 = std::min(tiles, q0 + per_task), nq = q1 - q0;
-        const index_t strips = (nq + 1) / 2, lanes = strips * NR;
+        const bool in_whole = t < full * spatial_whole;
+        Group gr = in_whole ? whole : last;
+        if (in_whole) gr.n0 = (t / spatial_whole) * V;
+        const index_t per_task = in_whole ? per_whole : per_last;
+        const index_t q0 = (in_whole ? t % spatial_whole : t - full * spatial_whole) * per_task;
+        const index_t q1 = std::min(gr.tb * tw, q0 + per_task), nq = q1 - q0;
+        const index_t strips = (nq + 1) / 2, lanes = strips * NR, used = gr.lanes();
         const Region rg(q0, q1, tw, W);
         const index_t R = rg.rows(), iy0 = 2 * rg.ty0 - 1;
-        // The input region, [ci][row][column][sample], zero outside the image.
+        // The input region, [ci][row][column][lane], zero outside the image.
         float* xt = scratch<float>(9, Cin * R * rg.cols * V);
         float* bp = scratch<float>(0, 16 * Cin * lanes); // transformed inputs: [e][strip][ci][NR]
         float* mo = scratch<float>(1, 16 * direct::FM * lanes); // a strip's products: [e][co][lane]
         const D d;
+        const index_t cl = std::max<index_t>(rg.c0, 0), cr = std::min(rg.c0 + rg.cols, W); // inside the image
         for (index_t ci = 0; ci < Cin; ++ci) {
             float* xc = xt + ci * R * rg.cols * V;
-            const float* src = x + (n0 * Cin + ci) * hw;
-            const index_t cl = std::max<index_t>(rg.c0, 0), cr = std::min(rg.c0 + rg.cols, W); // inside the image
             for (index_t r = 0; r < R; ++r) {
                 float* row = xc + r * rg.cols * V;
-                const index_t iy = iy0 + r;
-                if (iy < 0 || iy >= H) {
+                const float* src[V];
+                bool any = false;
+                for (index_t l = 0; l < V; ++l) {
+                    const index_t iy = iy0 + r + gr.row0(l);
+                    src[l] = l < used && iy >= 0 && iy < H ? x + (gr.sample(l) * Cin + ci) * hw + iy * W + cl : nullptr;
+                    any = any || src[l];
+                }
+                if (!any) {
                     std::fill_n(row, rg.cols * V, 0.0f);
                     continue;
                 }
                 if (cl > rg.c0) hn::StoreU(hn::Zero(d), d, row);
                 if (rg.c0 + rg.cols > cr) hn::StoreU(hn::Zero(d), d, row + (rg.cols - 1) * V);
-                transpose_in(src + iy * W + cl, Cin * hw, ns, cr - cl,
-                             [&](index_t j, Vec v) { hn::StoreU(v, d, row + (cl - rg.c0 + j) * V); });
+                transpose_in(src, cr - cl, [&](index_t j, Vec v) { hn::StoreU(v, d, row + (cl - rg.c0 + j) * V); });
             }
             // Transformed inputs of each tile.
             for (index_t q = q0; q < q1; ++q) {
@@ -187,13 +216,13 @@ inline void forward(const float* x, const float* w, float* y, const ConvGeom& g,
             if (nq % 2) // the unused half of the last strip
                 for (int k = 0; k < 16; ++k) hn::StoreU(hn::Zero(d), d, bp + k * Cin * lanes + ((strips - 1) * Cin + ci) * NR + V);
         }
-        // Output tiles, one channel at a time: [row][column][sample] for the region, then transposed
+        // Output tiles, one channel at a time: [row][column][lane] for the region, then transposed
         // back to the samples' planes with beta and the epilogue.
         const index_t oc0 = rg.c0 + 1, ocols = rg.cols - 2, orows = R - 2, oy0 = 2 * rg.ty0;
         float* ot = scratch<float>(3, orows * ocols * V);
         const Vec vb = hn::Set(d, beta), slope = hn::Set(d, e.slope);
         // A strip of output channels at a time: its 16 GEMMs, mo[e] (M x lanes) = u[e] (M x Cin)
-        // bp[e] (Cin x lanes), then its output tiles while the products are still in cache.
+        // bp[e] (Cin x lanes), then its output tiles while the products are in L2.
         for (index_t s = 0; s < st.count(); ++s) {
             const index_t c0 = st.begin(s), rows = st.rows(s);
             for (int k = 0; k < 16; ++k) {
@@ -233,7 +262,6 @@ inline void forward(const float* x, const float* w, float* y, const ConvGeom& g,
                     const index_t lo = rg.ty0 == rg.ty1 ? oc0 : (oy / 2 == rg.ty0 ? 2 * (q0 % tw) : 0);
                     const index_t hi = rg.ty0 == rg.ty1 ? oc0 + ocols : (oy / 2 == rg.ty1 ? 2 * ((q1 - 1) % tw) + 2 : W);
                     const float* srow = ot + (r * ocols + lo - oc0) * V;
-                    float* dst = y + (n0 * Cout + co) * hw + oy * W + lo;
                     const index_t len = hi - lo;
                     Vec v[V];
                     for (index_t j0 = 0; j0 < len; j0 += V) {
@@ -241,9 +269,11 @@ inline void forward(const float* x, const float* w, float* y, const ConvGeom& g,
                         for (index_t j = 0; j < V; ++j) v[j] = j < n ? hn::LoadU(d, srow + (j0 + j) * V) : hn::Zero(d);
                         simd::transpose(v);
                         const simd::Mask mk = simd::first(n);
-                        for (index_t sm = 0; sm < ns; ++sm) {
-                            float* out = dst + sm * Cout * hw + j0;
-                            Vec a = v[sm];
+                        for (index_t l = 0; l < used; ++l) {
+                            const index_t iy = oy + gr.row0(l); // past the image in a short last band
+                            if (iy >= H) continue;
+                            float* out = y + (gr.sample(l) * Cout + co) * hw + iy * W + lo + j0;
+                            Vec a = v[l];
                             if (beta != 0.0f) a = hn::MulAdd(vb, hn::MaskedLoad(mk, d, out), a);
                             if (e.bias) a = hn::Add(a, bias);
                             if (e.leaky) a = hn::Max(a, hn::Mul(slope, a));
@@ -255,7 +285,7 @@ inline void forward(const float* x, const float* w, float* y, const ConvGeom& g,
             }
         }
     };
-    for_each_task(groups * spatial, parallel, task);
+    for_each_task(full * spatial_whole + (rest ? spatial_last : 0), parallel, task);
 }
 
 } // namespace pgg::cpu_detail::winograd
