@@ -116,8 +116,8 @@ struct Group {
     index_t row0(index_t l) const { return 2 * tb * (l / ns); } // the band's first pixel row
 };
 
-// A task's region: tiles [q0, q1) of a band's tb x (W / 2) tiles in row order. Its input columns are
-// all of them (with the zero padding) when it spans several tile rows, else those its tiles read.
+// A task's tiles [q0, q1) of a band's tb x (W / 2) tiles in row order, and the input they read: every
+// column (with the zero padding) when they span several tile rows, else only their own.
 struct Region {
     index_t q0, q1, ty0, ty1, c0, cols; // tile rows [ty0, ty1], input columns [c0, c0 + cols) (c0 may be -1)
     Region(index_t q0_, index_t q1_, index_t tw, index_t W) : q0(q0_), q1(q1_), ty0(q0_ / tw), ty1((q1_ - 1) / tw) {
