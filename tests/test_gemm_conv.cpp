@@ -86,12 +86,6 @@ std::vector<ConvCase> conv_cases() {
         // backward-data), odd sides (direct forward only), images ending in a partial vector, one channel
         {2, 3, 8, 8, 13, 3, 2, 1},    {3, 1, 32, 32, 16, 3, 2, 1}, {2, 5, 10, 10, 7, 3, 2, 1}, {1, 4, 13, 11, 5, 3, 2, 1},
         {2, 2, 64, 48, 3, 3, 2, 1},   {2, 6, 16, 16, 14, 3, 2, 1}, {4, 2, 8, 4, 3, 3, 2, 1},
-        // 3x3, stride 1, padding 1, at least 64 channels (Winograd F(2x2, 3x3)): a last group of fewer
-        // samples, tiles per row odd, tasks that end mid-row and span two rows, an odd count of tiles,
-        // strips of 12 and 8 output channels; fewer samples than lanes, in bands of tile rows (the last
-        // one short with 3 samples of 5 tile rows)
-        {16, 64, 8, 8, 64, 3, 1, 1},  {20, 65, 6, 10, 70, 3, 1, 1}, {17, 64, 4, 4, 66, 3, 1, 1}, {16, 64, 6, 34, 64, 3, 1, 1},
-        {1, 64, 8, 8, 64, 3, 1, 1},   {3, 64, 10, 6, 64, 3, 1, 1},  {2, 64, 2, 36, 64, 3, 1, 1},
     };
     pgg::Generator g(2024);
     Tensor<double> r({8 * 6});
@@ -189,6 +183,7 @@ TEST_CASE("conv2d: a sample's output and input gradient do not depend on its min
     for (const auto& c : std::vector<ConvCase>{{19, 64, 8, 8, 64, 3, 1, 1},
                                                {7, 64, 10, 6, 72, 3, 1, 1},
                                                {5, 16, 16, 16, 16, 3, 1, 1},
+                                               {4, 8, 40, 40, 8, 3, 1, 1},
                                                {6, 8, 9, 9, 5, 3, 2, 1}}) {
         INFO("N " << c.N << " Ci " << c.Ci << " " << c.H << "x" << c.W << " Co " << c.Co << " s " << c.s);
         const Conv2dParams prm{c.k, c.s, c.p};

@@ -14,7 +14,6 @@
 #include "../../kernels/conv.hpp"
 #include "conv_direct.hpp"
 #include "conv_stride2.hpp"
-#include "conv_winograd.hpp"
 #include "gemm.hpp"
 #include "parallel.hpp"
 #include "workspace.hpp"
@@ -362,10 +361,6 @@ void conv_forward(const T* x, const T* w, T* y, const ConvGeom& g, T beta, const
 #if PGG_SIMD
     if constexpr (std::is_same_v<T, float>) {
         const bool parallel = max_threads() > 1 && !in_parallel();
-        if (winograd::eligible(g)) {
-            winograd::forward(x, w, y, g, beta, parallel, e);
-            return;
-        }
         if (direct::forward_eligible(g.s, g.Cin, g.Ho, g.Wo, g.k)) {
             direct::forward(x, w, y, g.N, g.Cin, g.H, g.W, g.Cout, g.Ho, g.Wo, g.k, g.p, beta, parallel, e);
             return;
