@@ -43,10 +43,13 @@ struct Tiling {
 };
 
 // Columns per tile: 512, so that the packed B block of one K step (384 x 512 floats) stays in L2.
+// Small images share a tile, except where Eigen computes it: Eigen sums a column in another order by
+// its place in the product, and a sample's result may not depend on its minibatch.
 template <class T>
 inline Tiling make_tiling(const ConvGeom& g, index_t target = 512) {
     const index_t hwo = g.HWo(), total = g.N * hwo;
-    Tiling t{0, 0, hwo, hwo >= target / 2};
+    constexpr bool eigen = !PGG_SIMD || !std::is_same_v<T, float>;
+    Tiling t{0, 0, hwo, eigen || hwo >= target / 2};
     if (t.per_sample) {
         const index_t per = (hwo + target - 1) / target;
         t.tile_cols = (hwo + per - 1) / per;
