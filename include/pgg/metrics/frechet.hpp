@@ -7,11 +7,7 @@
 // tr((S1 S2)^(1/2)) is computed as the sum of the square roots of the eigenvalues of the symmetric
 // S1^(1/2) S2 S1^(1/2) (similar to S1 S2), which needs no complex arithmetic and is exact for singular
 // covariances (fewer samples than features); round-off negatives are clipped to 0.
-// Eigen without threads of its own (why: backend/cpu/gemm.hpp).
-#ifndef EIGEN_DONT_PARALLELIZE
-#define EIGEN_DONT_PARALLELIZE
-#endif
-#include <Eigen/Core>
+#include "../core/eigen.hpp" // first: it configures Eigen
 #include <Eigen/Eigenvalues>
 #include <algorithm>
 #include <cmath>

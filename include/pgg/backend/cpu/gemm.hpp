@@ -2,13 +2,7 @@
 // GEMM: C = alpha * op(A) * op(B) + beta * C, row-major, any leading dimensions. Float uses pgg's
 // own kernel (sgemm.hpp) where the compile flags allow a SIMD target (AVX2, AVX-512, NEON); double and
 // plain x86-64 builds use Eigen.
-// pgg runs its tiles in parallel itself; Eigen's own threads would split a product differently by
-// its size, so that a sample's result would depend on its minibatch (data-parallel training splits
-// minibatches). Set before the first Eigen header of a translation unit.
-#ifndef EIGEN_DONT_PARALLELIZE
-#define EIGEN_DONT_PARALLELIZE
-#endif
-#include <Eigen/Core>
+#include "../../core/eigen.hpp"
 
 #include <string>
 
